@@ -1,1 +1,84 @@
-//! placeholder
+//! # smime-core
+//!
+//! Turns an ordinary email (`.eml` bytes) into an S/MIME message: signed (opaque or
+//! detached), encrypted, or signed then encrypted, as OpenSSL, GnuPG (gpgsm), NSS
+//! (Thunderbird) and Outlook read it. Pure Rust, synchronous, bytes in and bytes out.
+//!
+//! ## Which API should I use?
+//!
+//! - [`Protector`]: the whole job. Give it a [`KeyStore`] and [`Options`], then call
+//!   [`Protector::protect`] for each message; it returns the finished message and its
+//!   envelope (sender and every recipient, Bcc included). Share one `Protector` across
+//!   threads: keys are loaded once.
+//! - [`Email`]: just the parsing (addresses, with display names decoded).
+//! - [`SigningKey`]: implement it to sign with a key held elsewhere (another crypto library,
+//!   a token, a KMS) and pass it to [`KeyStore::with_signer`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use smime_core::{KeyStore, Options, Protector};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // `keys/` holds alice@example.com.pem (key + certificate) and bob@example.net.crt.
+//! let keys = Arc::new(KeyStore::open("keys")?);
+//! let protector = Protector::new(keys, Options::sign_and_encrypt());
+//! let eml = std::fs::read("message.eml")?;
+//! let out = protector.protect(&eml)?;
+//! std::fs::write("message.smime.eml", &out.message)?;
+//! println!("MAIL FROM:<{}>", out.mail_from);
+//! for r in &out.recipients {
+//!     println!("RCPT TO:<{}>", r.mailbox.address);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## What it produces
+//!
+//! - The RFC 5322 header stays outside, in its original order and folding; `Bcc:` is removed
+//!   (its addresses stay in the envelope) and `MIME-Version: 1.0` is added.
+//! - The MIME entity (the `Content-*` fields and the body) is made canonical and 7-bit before
+//!   signing: CRLF, 8-bit parts re-encoded (quoted-printable for text, base64 otherwise), lines
+//!   of at most 76 characters in what is encoded, `From ` and trailing white space protected.
+//!   Parts that are already safe are untouched, and so are the parts' own headers.
+//! - Signing: RSA PKCS#1 v1.5 with SHA-256, the signer named by issuer and serial number,
+//!   certificate and chain included; signed attributes contentType, messageDigest,
+//!   signingTime and SMIMECapabilities.
+//! - Encryption: EnvelopedData, AES-256-CBC (or AES-128-CBC), RSA PKCS#1 v1.5 key transport to
+//!   every To, Cc and Bcc recipient and to the sender.
+//!
+//! ## Determinism
+//!
+//! The clock ([`Protector::with_clock`]), the random number generator
+//! ([`Protector::protect_with_rng`]) and the MIME boundary ([`Protector::with_boundary`]) can
+//! be fixed, which makes the output byte-stable for golden tests.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod canon;
+mod certcheck;
+mod clock;
+mod cms_build;
+mod compose;
+mod eml;
+mod encoding;
+mod error;
+mod header;
+mod keys;
+mod pem;
+mod signer;
+
+pub use canon::MAX_MIME_DEPTH;
+pub use certcheck::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use cms_build::Cipher;
+pub use compose::{Options, Protected, Protector, SignMode};
+pub use eml::{Email, Mailbox, Recipient, RecipientKind};
+pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
+pub use keys::{KeyStore, MAX_KEY_FILE, RecipientKey, Signer};
+pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
+
+/// Re-exported so that callers can name the types in our signatures.
+pub use rand_core;
+pub use x509_cert;

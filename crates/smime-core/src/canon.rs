@@ -1,0 +1,393 @@
+//! Preparing a MIME entity for signing (RFC 8551 §3.1): canonical CRLF line endings and 7-bit
+//! transfer encodings, so that no relay has a reason to change a byte of what was signed.
+//!
+//! Parts that are already safe are copied byte for byte. A leaf part is re-encoded when its
+//! body has 8-bit bytes, NUL, bare CR or LF, a line over 998 characters, white space at the end
+//! of a line or a line starting with `From `: text as quoted-printable, anything else as base64.
+//! Only its Content-Transfer-Encoding field changes; every other header of the part (file name,
+//! Content-ID, disposition, charset, format=flowed) stays as it was. Decoded content is kept
+//! byte for byte.
+
+use crate::encoding::{base64_decode_lenient, base64_lines, qp_decode_lenient, qp_encode_text};
+use crate::error::ParseError;
+use crate::header::{ContentType, Header, memchr_crlf};
+
+/// Deepest MIME nesting accepted; deeper input is refused rather than recursed into.
+pub const MAX_MIME_DEPTH: usize = 64;
+
+/// Longest line (without CRLF) that may pass unencoded (RFC 5322 §2.1.1).
+const MAX_7BIT_LINE: usize = 998;
+
+/// Writes the canonical, 7-bit form of the entity made of `header` and `body` to `out`.
+/// `path` names the part in errors (e.g. `1.2`).
+pub(crate) fn prepare_entity(
+    header: &Header,
+    body: &[u8],
+    default_type: &str,
+    depth: usize,
+    path: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), ParseError> {
+    if depth > MAX_MIME_DEPTH {
+        return Err(ParseError::TooDeep {
+            limit: MAX_MIME_DEPTH,
+        });
+    }
+    let ct = header.content_type(default_type);
+    let cte = header.transfer_encoding();
+    let identity = matches!(cte.as_str(), "7bit" | "8bit" | "binary");
+    if ct.mtype == "multipart" && identity {
+        if let Some(boundary) = ct.param("boundary").filter(|b| !b.is_empty()) {
+            return prepare_multipart(header, body, &ct, boundary, depth, path, out);
+        }
+    }
+    if ct.is("message", "rfc822") && identity {
+        return prepare_message(header, body, depth, path, out);
+    }
+    prepare_leaf(header, body, &ct, &cte, path, out)
+}
+
+fn prepare_multipart(
+    header: &Header,
+    body: &[u8],
+    ct: &ContentType,
+    boundary: &str,
+    depth: usize,
+    path: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), ParseError> {
+    let split = split_multipart(body, boundary.as_bytes());
+    let mut header = header.clone();
+    if header.transfer_encoding() != "7bit" {
+        // Its parts are made 7-bit below, so the multipart is too.
+        header.set_transfer_encoding("7bit");
+    }
+    header.write(out);
+    out.extend_from_slice(b"\r\n");
+    if !split.preamble.is_empty() && is_7bit_clean(split.preamble) {
+        out.extend_from_slice(split.preamble);
+        out.extend_from_slice(b"\r\n");
+    }
+    let child_default = if ct.subtype == "digest" {
+        "message/rfc822"
+    } else {
+        "text/plain; charset=us-ascii"
+    };
+    for (i, part) in split.parts.iter().enumerate() {
+        out.extend_from_slice(b"--");
+        out.extend_from_slice(boundary.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        let child_path = if path.is_empty() {
+            format!("{}", i + 1)
+        } else {
+            format!("{path}.{}", i + 1)
+        };
+        let (child_header, body_at) = Header::parse(part).map_err(|_| ParseError::BadPart {
+            part: child_path.clone(),
+        })?;
+        prepare_entity(
+            &child_header,
+            &part[body_at..],
+            child_default,
+            depth + 1,
+            &child_path,
+            out,
+        )?;
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"--");
+    out.extend_from_slice(boundary.as_bytes());
+    out.extend_from_slice(b"--\r\n");
+    if !split.epilogue.is_empty() && is_7bit_clean(split.epilogue) {
+        out.extend_from_slice(split.epilogue);
+    }
+    Ok(())
+}
+
+fn prepare_message(
+    header: &Header,
+    body: &[u8],
+    depth: usize,
+    path: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), ParseError> {
+    let (inner, body_at) = Header::parse(body).map_err(|_| ParseError::BadPart {
+        part: path.to_owned(),
+    })?;
+    let mut header = header.clone();
+    if header.transfer_encoding() != "7bit" {
+        header.set_transfer_encoding("7bit");
+    }
+    header.write(out);
+    out.extend_from_slice(b"\r\n");
+    // The enclosed message keeps its whole header; its MIME entity is prepared like ours.
+    prepare_entity(
+        &inner,
+        &body[body_at..],
+        "text/plain; charset=us-ascii",
+        depth + 1,
+        path,
+        out,
+    )
+}
+
+fn prepare_leaf(
+    header: &Header,
+    body: &[u8],
+    ct: &ContentType,
+    cte: &str,
+    path: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), ParseError> {
+    let is_text = ct.mtype == "text";
+    let decoded: Vec<u8> = match cte {
+        "7bit" | "8bit" | "binary" => {
+            if is_7bit_safe(body) {
+                header.write(out);
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(body);
+                return Ok(());
+            }
+            body.to_vec()
+        }
+        "base64" | "quoted-printable" => {
+            if is_7bit_clean(body) {
+                header.write(out);
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(body);
+                return Ok(());
+            }
+            // Encoded, yet not 7-bit: decode leniently and encode again.
+            if cte == "base64" {
+                base64_decode_lenient(body).ok_or_else(|| ParseError::BadEncoding {
+                    part: path_or_top(path),
+                    encoding: cte.to_owned(),
+                })?
+            } else {
+                qp_decode_lenient(body)
+            }
+        }
+        other => {
+            if is_7bit_clean(body) {
+                header.write(out);
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(body);
+                return Ok(());
+            }
+            return Err(ParseError::BadEncoding {
+                part: path_or_top(path),
+                encoding: other.to_owned(),
+            });
+        }
+    };
+    let mut header = header.clone();
+    if is_text {
+        header.set_transfer_encoding("quoted-printable");
+        header.write(out);
+        out.extend_from_slice(b"\r\n");
+        qp_encode_text(&decoded, out);
+    } else {
+        header.set_transfer_encoding("base64");
+        header.write(out);
+        out.extend_from_slice(b"\r\n");
+        base64_lines(&decoded, out);
+    }
+    Ok(())
+}
+
+fn path_or_top(path: &str) -> String {
+    if path.is_empty() {
+        "body".to_owned()
+    } else {
+        format!("part {path}")
+    }
+}
+
+/// True when `body` can be sent and signed as it is: 7-bit, no NUL, CRLF only, no line over
+/// 998 characters, no trailing white space, no line starting with `From `.
+fn is_7bit_safe(body: &[u8]) -> bool {
+    let mut line_start = 0;
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        match b {
+            0 | 128..=255 => return false,
+            b'\r' => {
+                if body.get(i + 1) != Some(&b'\n') {
+                    return false;
+                }
+                let line = &body[line_start..i];
+                if !line_ok(line) {
+                    return false;
+                }
+                i += 2;
+                line_start = i;
+                continue;
+            }
+            b'\n' => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    line_ok(&body[line_start..])
+}
+
+fn line_ok(line: &[u8]) -> bool {
+    line.len() <= MAX_7BIT_LINE
+        && !matches!(line.last(), Some(b' ' | b'\t'))
+        && !line.starts_with(b"From ")
+}
+
+/// True when every byte is 7-bit, non-NUL, with CRLF line breaks and lines of at most 998.
+fn is_7bit_clean(body: &[u8]) -> bool {
+    let mut line_len = 0usize;
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            0 | 128..=255 => return false,
+            b'\r' if body.get(i + 1) != Some(&b'\n') => return false,
+            b'\n' if i == 0 || body[i - 1] != b'\r' => return false,
+            b'\n' => line_len = 0,
+            b'\r' => {}
+            _ => {
+                line_len += 1;
+                if line_len > MAX_7BIT_LINE {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// A multipart body cut at its boundary delimiters (RFC 2046 §5.1.1). The CRLF before each
+/// delimiter belongs to the delimiter, not to the part.
+struct Multipart<'a> {
+    preamble: &'a [u8],
+    parts: Vec<&'a [u8]>,
+    epilogue: &'a [u8],
+}
+
+fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Multipart<'a> {
+    let mut preamble: &[u8] = &[];
+    let mut parts = Vec::new();
+    let mut epilogue: &[u8] = &[];
+    // Start of the current part's content, once the first delimiter was seen.
+    let mut open: Option<usize> = None;
+    let mut pos = 0;
+    while pos < body.len() {
+        let line_end = memchr_crlf(&body[pos..]).map_or(body.len(), |i| pos + i);
+        let next = (line_end + 2).min(body.len());
+        if let Some(kind) = delimiter(&body[pos..line_end], boundary) {
+            // The content ends before the CRLF that precedes this delimiter line.
+            let content_end = pos.saturating_sub(2);
+            match open {
+                None => preamble = &body[..content_end.max(0).min(pos)],
+                Some(start) => parts.push(&body[start..content_end.max(start)]),
+            }
+            if kind == Delimiter::Close {
+                epilogue = &body[next..];
+                return Multipart {
+                    preamble,
+                    parts,
+                    epilogue,
+                };
+            }
+            open = Some(next);
+        }
+        pos = next;
+    }
+    // No closing delimiter: the last part runs to the end of the body.
+    match open {
+        Some(start) => parts.push(&body[start..]),
+        None => preamble = body,
+    }
+    Multipart {
+        preamble,
+        parts,
+        epilogue,
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Delimiter {
+    Next,
+    Close,
+}
+
+fn delimiter(line: &[u8], boundary: &[u8]) -> Option<Delimiter> {
+    let rest = line.strip_prefix(b"--")?.strip_prefix(boundary)?;
+    let (kind, rest) = match rest.strip_prefix(b"--") {
+        Some(r) => (Delimiter::Close, r),
+        None => (Delimiter::Next, rest),
+    };
+    rest.iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+        .then_some(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn prep(entity: &[u8]) -> Vec<u8> {
+        let (h, at) = Header::parse(entity).unwrap();
+        let mut out = Vec::new();
+        prepare_entity(&h, &entity[at..], "text/plain", 0, "", &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn clean_parts_are_untouched() {
+        let e = b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\npre\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--b--\r\n";
+        assert_eq!(prep(e), e.to_vec());
+    }
+
+    #[test]
+    fn eight_bit_text_becomes_qp_and_binary_base64() {
+        let e = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\ncaf\u{e9}\r\n--b\r\nContent-Type: application/x-thing\r\nContent-Disposition: attachment; filename=\"x.bin\"\r\nContent-Transfer-Encoding: binary\r\n\r\n\u{1}\u{ff}\r\n--b--\r\n";
+        let out = String::from_utf8(prep(e.as_bytes())).unwrap();
+        assert!(out.contains("charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n--b"), "{out}");
+        assert!(
+            out.contains(
+                "filename=\"x.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAcO/\r\n\r\n--b--"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn trailing_space_and_from_lines_are_protected() {
+        let out = prep(b"Content-Type: text/plain\r\n\r\nFrom me \r\nok\r\n");
+        assert!(out.ends_with(
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n=46rom me=20\r\nok\r\n"
+        ));
+    }
+
+    #[test]
+    fn split_without_close_keeps_last_part() {
+        let m = split_multipart(b"--b\r\none\r\n--b\r\ntwo", b"b");
+        assert_eq!(m.parts, vec![&b"one"[..], &b"two"[..]]);
+        let m = split_multipart(b"x\r\n--bb\r\n--b--\r\ntail", b"b");
+        assert_eq!(m.preamble, b"x\r\n--bb");
+        assert!(m.parts.is_empty());
+        assert_eq!(m.epilogue, b"tail");
+    }
+
+    #[test]
+    fn too_deep_is_refused() {
+        let mut e = Vec::new();
+        for i in 0..=MAX_MIME_DEPTH + 1 {
+            e.extend_from_slice(
+                format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (h, at) = Header::parse(&e).unwrap();
+        let mut out = Vec::new();
+        assert!(matches!(
+            prepare_entity(&h, &e[at..], "text/plain", 0, "", &mut out),
+            Err(ParseError::TooDeep { .. })
+        ));
+    }
+}

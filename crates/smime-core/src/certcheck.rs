@@ -1,0 +1,191 @@
+//! Certificate checks before use (RFC 8550): dates, key usage, extended key usage, address,
+//! key type and size.
+
+use std::time::SystemTime;
+
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc3280::EMAIL_ADDRESS as ID_EMAIL_ADDRESS;
+use const_oid::db::rfc5912::{ID_KP_EMAIL_PROTECTION, RSA_ENCRYPTION};
+use der::Decode;
+use der::asn1::Ia5StringRef;
+use rsa::traits::PublicKeyParts;
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
+
+use crate::error::CertProblem;
+
+/// Smallest RSA modulus accepted, in bits.
+pub const MIN_RSA_BITS: usize = 2048;
+/// Largest RSA modulus accepted, in bits: larger keys make each operation very slow.
+pub const MAX_RSA_BITS: usize = 8192;
+
+/// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).
+const ANY_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+
+/// What a certificate is about to be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Signing (digitalSignature or nonRepudiation).
+    Sign,
+    /// RSA key transport (keyEncipherment).
+    Encrypt,
+}
+
+/// Runs every check; the first failure is returned.
+pub(crate) fn check(
+    cert: &Certificate,
+    address: &str,
+    purpose: Purpose,
+    now: SystemTime,
+) -> Result<(), CertProblem> {
+    check_address(cert, address)?;
+    check_dates(cert, now)?;
+    rsa_public_key(cert)?;
+    check_usage(cert, purpose)
+}
+
+/// The email addresses a certificate is issued to: subjectAltName rfc822Names, then the
+/// subject's emailAddress attributes.
+pub(crate) fn addresses(cert: &Certificate) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(Some((_, san))) = cert.tbs_certificate().get_extension::<SubjectAltName>() {
+        for name in &san.0 {
+            if let GeneralName::Rfc822Name(s) = name {
+                out.push(s.as_str().to_owned());
+            }
+        }
+    }
+    for atv in cert.tbs_certificate().subject().iter() {
+        if atv.oid == ID_EMAIL_ADDRESS
+            && let Ok(s) = Ia5StringRef::try_from(&atv.value)
+        {
+            out.push(s.as_str().to_owned());
+        }
+    }
+    out
+}
+
+/// True when the certificate names `address` (compared ignoring ASCII case).
+pub(crate) fn names_address(cert: &Certificate, address: &str) -> bool {
+    addresses(cert)
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(address))
+}
+
+fn check_address(cert: &Certificate, address: &str) -> Result<(), CertProblem> {
+    if names_address(cert, address) {
+        return Ok(());
+    }
+    let found = addresses(cert);
+    Err(CertProblem::AddressMismatch {
+        found: if found.is_empty() {
+            "no email address".to_owned()
+        } else {
+            found.join(", ")
+        },
+    })
+}
+
+fn check_dates(cert: &Certificate, now: SystemTime) -> Result<(), CertProblem> {
+    let validity = cert.tbs_certificate().validity();
+    if now < validity.not_before.to_system_time() {
+        return Err(CertProblem::NotYetValid {
+            not_before: validity.not_before.to_string(),
+        });
+    }
+    if now > validity.not_after.to_system_time() {
+        return Err(CertProblem::Expired {
+            not_after: validity.not_after.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), CertProblem> {
+    let tbs = cert.tbs_certificate();
+    // An extension that does not decode counts as not allowing the use.
+    match tbs.get_extension::<KeyUsage>() {
+        Ok(None) => {}
+        Ok(Some((_, ku))) => {
+            let ok = match purpose {
+                Purpose::Sign => {
+                    ku.0.contains(KeyUsages::DigitalSignature)
+                        || ku.0.contains(KeyUsages::NonRepudiation)
+                }
+                Purpose::Encrypt => ku.0.contains(KeyUsages::KeyEncipherment),
+            };
+            if !ok {
+                return Err(key_usage_problem(purpose));
+            }
+        }
+        Err(_) => return Err(key_usage_problem(purpose)),
+    }
+    match tbs.get_extension::<ExtendedKeyUsage>() {
+        Ok(None) => Ok(()),
+        Ok(Some((_, eku)))
+            if eku
+                .0
+                .iter()
+                .any(|o| *o == ID_KP_EMAIL_PROTECTION || *o == ANY_EKU) =>
+        {
+            Ok(())
+        }
+        _ => Err(CertProblem::ExtendedKeyUsage),
+    }
+}
+
+fn key_usage_problem(purpose: Purpose) -> CertProblem {
+    CertProblem::KeyUsage {
+        needed: match purpose {
+            Purpose::Sign => "digitalSignature",
+            Purpose::Encrypt => "keyEncipherment",
+        },
+    }
+}
+
+/// The certificate's RSA public key, within the accepted sizes.
+pub(crate) fn rsa_public_key(cert: &Certificate) -> Result<rsa::PublicKey, CertProblem> {
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != RSA_ENCRYPTION {
+        return Err(CertProblem::UnsupportedKey {
+            algorithm: spki.algorithm.oid.to_string(),
+        });
+    }
+    let raw = spki.subject_public_key.raw_bytes();
+    let pkcs1 = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(raw).map_err(|_| {
+        CertProblem::UnsupportedKey {
+            algorithm: "malformed RSA key".to_owned(),
+        }
+    })?;
+    let bits = pkcs1.modulus.as_bytes().len() * 8
+        - pkcs1
+            .modulus
+            .as_bytes()
+            .first()
+            .map_or(0, |b| b.leading_zeros() as usize);
+    if bits < MIN_RSA_BITS {
+        return Err(CertProblem::KeyTooShort {
+            bits,
+            min: MIN_RSA_BITS,
+        });
+    }
+    if bits > MAX_RSA_BITS {
+        return Err(CertProblem::KeyTooLong {
+            bits,
+            max: MAX_RSA_BITS,
+        });
+    }
+    rsa_public_key_unchecked(cert).ok_or(CertProblem::UnsupportedKey {
+        algorithm: "malformed RSA key".to_owned(),
+    })
+}
+
+/// The RSA public key without policy checks (used when checks are turned off).
+pub(crate) fn rsa_public_key_unchecked(cert: &Certificate) -> Option<rsa::PublicKey> {
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    let der = der::Encode::to_der(spki).ok()?;
+    let spki_ref = spki::SubjectPublicKeyInfoRef::from_der(&der).ok()?;
+    let key = rsa::PublicKey::try_from(spki_ref).ok()?;
+    (key.size() > 0).then_some(key)
+}

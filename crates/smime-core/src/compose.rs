@@ -1,0 +1,329 @@
+//! Putting it together: the S/MIME layers (RFC 8551 §3) around the prepared entity, and the
+//! outer header around them.
+
+use std::sync::Arc;
+
+use rand_core::CryptoRng;
+
+use crate::canon::prepare_entity;
+use crate::clock::{Clock, SystemClock};
+use crate::cms_build::{Cipher, enveloped_data, signed_data};
+use crate::eml::{Email, Recipient};
+use crate::encoding::base64_lines;
+use crate::error::ProtectError;
+use crate::keys::{KeyStore, RecipientKey};
+
+/// How to sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignMode {
+    /// `application/pkcs7-mime; smime-type=signed-data`: the content travels inside the
+    /// signature, so services that rewrite bodies (tracking, substitutions) cannot break it.
+    Opaque,
+    /// `multipart/signed` with an `smime.p7s` part: readable by clients without S/MIME.
+    Detached,
+}
+
+/// What to do to a message.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Sign, and how (`None`: do not sign).
+    pub sign: Option<SignMode>,
+    /// Encrypt to every To, Cc and Bcc recipient.
+    pub encrypt: bool,
+    /// Content encryption.
+    pub cipher: Cipher,
+    /// Also encrypt to the sender when its certificate is at hand (RFC 8551 §3.3), so that
+    /// the sender can read its own copy. On by default.
+    pub encrypt_to_self: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sign: None,
+            encrypt: false,
+            cipher: Cipher::default(),
+            encrypt_to_self: true,
+        }
+    }
+}
+
+impl Options {
+    /// Sign (opaque) and encrypt: the ancestor's `--sign --encrypt`.
+    pub fn sign_and_encrypt() -> Self {
+        Options {
+            sign: Some(SignMode::Opaque),
+            encrypt: true,
+            ..Options::default()
+        }
+    }
+    /// Sign only, in the given form.
+    pub fn sign(mode: SignMode) -> Self {
+        Options {
+            sign: Some(mode),
+            ..Options::default()
+        }
+    }
+    /// Encrypt only.
+    pub fn encrypt() -> Self {
+        Options {
+            encrypt: true,
+            ..Options::default()
+        }
+    }
+}
+
+/// A finished message and the envelope it should travel in.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Protected {
+    /// The whole S/MIME message, CRLF line endings.
+    pub message: Vec<u8>,
+    /// The envelope sender (the From address).
+    pub mail_from: String,
+    /// Every recipient (To, Cc and Bcc), each once: the envelope's `RCPT TO` list.
+    pub recipients: Vec<Recipient>,
+}
+
+/// Turns `.eml` messages into S/MIME messages with one set of keys and options.
+///
+/// Cheap to share between threads (`&self` everywhere); keys are loaded on first use and kept.
+#[derive(Debug, Clone)]
+pub struct Protector {
+    keys: Arc<KeyStore>,
+    options: Options,
+    clock: Arc<dyn Clock>,
+    boundary: Option<String>,
+}
+
+const SIGNED_PREAMBLE: &[u8] = b"This is an S/MIME signed message\r\n";
+
+impl Protector {
+    /// A protector using `keys` and `options`, the system clock and random MIME boundaries.
+    pub fn new(keys: Arc<KeyStore>, options: Options) -> Self {
+        Protector {
+            keys,
+            options,
+            clock: Arc::new(SystemClock),
+            boundary: None,
+        }
+    }
+
+    /// Uses this clock for signing times and certificate checks.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses this MIME boundary for `multipart/signed` instead of a random one.
+    #[must_use]
+    pub fn with_boundary(mut self, boundary: impl Into<String>) -> Self {
+        self.boundary = Some(boundary.into());
+        self
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The key store.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// Parses `eml` and protects it, with the operating system's random number generator.
+    ///
+    /// # Errors
+    /// [`ProtectError`] for unreadable input, a missing or unusable key or certificate, or a
+    /// failed cryptographic operation.
+    pub fn protect(&self, eml: &[u8]) -> Result<Protected, ProtectError> {
+        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        self.protect_with_rng(eml, &mut rng)
+    }
+
+    /// Like [`protect`](Self::protect) with the given random number generator (which makes
+    /// the content-encryption key, the IV, the padding of key transport and the boundary).
+    ///
+    /// # Errors
+    /// As for [`protect`](Self::protect).
+    pub fn protect_with_rng<R: CryptoRng + ?Sized>(
+        &self,
+        eml: &[u8],
+        rng: &mut R,
+    ) -> Result<Protected, ProtectError> {
+        let email = Email::parse(eml)?;
+        self.protect_email(&email, rng)
+    }
+
+    /// Protects an already parsed message.
+    ///
+    /// # Errors
+    /// As for [`protect`](Self::protect).
+    pub fn protect_email<R: CryptoRng + ?Sized>(
+        &self,
+        email: &Email,
+        rng: &mut R,
+    ) -> Result<Protected, ProtectError> {
+        let opts = &self.options;
+        if opts.sign.is_none() && !opts.encrypt {
+            return Err(ProtectError::NothingToDo);
+        }
+        let now = self.clock.now();
+        let from = &email.from().address;
+
+        // Find every key before doing any work, so that a missing one fails fast.
+        let signer = match opts.sign {
+            Some(_) => Some(self.keys.signer(from, now)?),
+            None => None,
+        };
+        let recipients = if opts.encrypt {
+            self.recipient_keys(email, now)?
+        } else {
+            Vec::new()
+        };
+
+        let mut entity = Vec::with_capacity(email.body().len() + 1024);
+        prepare_entity(
+            &email.entity_header(),
+            email.body(),
+            "text/plain; charset=us-ascii",
+            0,
+            "",
+            &mut entity,
+        )?;
+
+        let inner = match (opts.sign, &signer) {
+            (Some(SignMode::Opaque), Some(s)) => {
+                let der = signed_data(&entity, false, s, now)?;
+                pkcs7_mime_entity("signed-data", &der)
+            }
+            (Some(SignMode::Detached), Some(s)) => {
+                let der = signed_data(&entity, true, s, now)?;
+                let boundary = self.pick_boundary(&entity, rng)?;
+                multipart_signed_entity(&entity, &der, &boundary)
+            }
+            _ => entity,
+        };
+        let outer_body = if opts.encrypt {
+            let der = enveloped_data(&inner, &recipients, opts.cipher, rng)?;
+            pkcs7_mime_entity("enveloped-data", &der)
+        } else {
+            inner
+        };
+
+        let mut message = Vec::with_capacity(outer_body.len() + 4096);
+        for field in email.outer_header() {
+            message.extend_from_slice(&field.raw);
+        }
+        message.extend_from_slice(b"MIME-Version: 1.0\r\n");
+        message.extend_from_slice(&outer_body);
+        Ok(Protected {
+            message,
+            mail_from: from.clone(),
+            recipients: email.recipients().to_vec(),
+        })
+    }
+
+    /// Certificates for every recipient, then for the sender (unless it is a recipient
+    /// already, or encrypt-to-self is off, or it has no certificate).
+    fn recipient_keys(
+        &self,
+        email: &Email,
+        now: std::time::SystemTime,
+    ) -> Result<Vec<Arc<RecipientKey>>, ProtectError> {
+        let mut keys = Vec::with_capacity(email.recipients().len() + 1);
+        for r in email.recipients() {
+            keys.push(self.keys.recipient(&r.mailbox.address, now)?);
+        }
+        let from = email.from();
+        if self.options.encrypt_to_self
+            && !email
+                .recipients()
+                .iter()
+                .any(|r| r.mailbox.key() == from.key())
+            && let Some(own) = self.keys.sender_as_recipient(&from.address, now)?
+        {
+            keys.push(own);
+        }
+        Ok(keys)
+    }
+
+    fn pick_boundary<R: CryptoRng + ?Sized>(
+        &self,
+        entity: &[u8],
+        rng: &mut R,
+    ) -> Result<String, ProtectError> {
+        if let Some(b) = &self.boundary {
+            if contains(entity, b.as_bytes()) {
+                return Err(ProtectError::BoundaryInContent(b.clone()));
+            }
+            return Ok(b.clone());
+        }
+        loop {
+            let b = random_boundary(rng);
+            if !contains(entity, b.as_bytes()) {
+                return Ok(b);
+            }
+        }
+    }
+}
+
+fn random_boundary<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut raw = [0u8; 20];
+    rng.fill_bytes(&mut raw);
+    let tail: String = raw
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect();
+    format!("----=_smime_{tail}")
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// An `application/pkcs7-mime` entity (RFC 8551 §3.2) holding `der` in base64.
+fn pkcs7_mime_entity(smime_type: &str, der: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(der.len() * 4 / 3 + der.len() / 38 + 256);
+    out.extend_from_slice(
+        format!(
+            "Content-Type: application/pkcs7-mime; smime-type={smime_type};\r\n \
+             name=\"smime.p7m\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\
+             Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    base64_lines(der, &mut out);
+    out
+}
+
+/// A `multipart/signed` entity (RFC 8551 §3.5.3): the signed entity exactly as signed, then the
+/// detached signature.
+fn multipart_signed_entity(entity: &[u8], der: &[u8], boundary: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(entity.len() + der.len() * 4 / 3 + 512);
+    out.extend_from_slice(
+        format!(
+            "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n \
+             micalg=sha-256; boundary=\"{boundary}\"\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(SIGNED_PREAMBLE);
+    out.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+    out.extend_from_slice(entity);
+    out.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+    out.extend_from_slice(
+        b"Content-Type: application/pkcs7-signature; name=\"smime.p7s\"\r\n\
+          Content-Transfer-Encoding: base64\r\n\
+          Content-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n",
+    );
+    base64_lines(der, &mut out);
+    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    out
+}

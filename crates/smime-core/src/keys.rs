@@ -1,0 +1,594 @@
+//! Keys and certificates, found by address in a directory like the ancestor did
+//! (`<address>.pem` private key, `<address>.crt` certificate), loaded once and reused.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use cms::cert::IssuerAndSerialNumber;
+use der::Decode;
+use pkcs1::DecodeRsaPrivateKey;
+use pkcs8::DecodePrivateKey;
+use x509_cert::Certificate;
+use zeroize::Zeroizing;
+
+use crate::certcheck::{self, Purpose};
+use crate::error::{CertProblem, KeyError, KeyFileKind};
+use crate::pem;
+use crate::signer::{RsaSigningKey, SigningKey};
+
+/// Largest key or certificate file read, in bytes.
+pub const MAX_KEY_FILE: u64 = 1024 * 1024;
+
+/// The sender's signing identity: key, certificate and the chain to send along.
+pub struct Signer {
+    address: String,
+    key: Arc<dyn SigningKey>,
+    cert: Certificate,
+    chain: Vec<Certificate>,
+    cert_path: PathBuf,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("address", &self.address)
+            .field("key", &self.key)
+            .field("cert_path", &self.cert_path)
+            .field("chain_len", &self.chain.len())
+            .finish()
+    }
+}
+
+impl Signer {
+    /// The address this identity signs for.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+    /// The signer's certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.cert
+    }
+    /// Intermediate certificates sent with each signature (never a self-signed root).
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+    pub(crate) fn key(&self) -> &dyn SigningKey {
+        self.key.as_ref()
+    }
+    pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
+        issuer_and_serial(&self.cert)
+    }
+}
+
+/// A recipient's certificate, checked and ready for key transport.
+#[derive(Debug)]
+pub struct RecipientKey {
+    address: String,
+    cert: Certificate,
+    public: rsa::PublicKey,
+    path: PathBuf,
+}
+
+impl RecipientKey {
+    /// The address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+    /// The certificate chosen for this address.
+    pub fn certificate(&self) -> &Certificate {
+        &self.cert
+    }
+    /// The file it came from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub(crate) fn public_key(&self) -> &rsa::PublicKey {
+        &self.public
+    }
+    pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
+        issuer_and_serial(&self.cert)
+    }
+}
+
+fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
+    IssuerAndSerialNumber {
+        issuer: cert.tbs_certificate().issuer().clone(),
+        serial_number: cert.tbs_certificate().serial_number().clone(),
+    }
+}
+
+/// Where keys and certificates come from, and the ones already loaded.
+///
+/// Lookups are by address, ignoring case: `Alice@Example.com` finds `alice@example.com.pem`.
+/// Each file is read and checked once; later lookups for the same address are served from
+/// memory, so one store serves any number of messages (and threads).
+pub struct KeyStore {
+    dir: PathBuf,
+    /// Lowercased file name → path, for the files in `dir`.
+    index: HashMap<String, PathBuf>,
+    signer_key_path: Option<PathBuf>,
+    signer_cert_path: Option<PathBuf>,
+    custom_signer: Option<Arc<dyn SigningKey>>,
+    recipient_paths: HashMap<String, PathBuf>,
+    check_certificates: bool,
+    signers: Mutex<HashMap<String, Arc<Signer>>>,
+    recipients: Mutex<HashMap<String, Arc<RecipientKey>>>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore")
+            .field("dir", &self.dir)
+            .field("files", &self.index.len())
+            .field("check_certificates", &self.check_certificates)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyStore {
+    /// A store that looks up `<address>.pem` and `<address>.crt` in `dir`.
+    ///
+    /// # Errors
+    /// [`KeyError::Dir`] when the directory cannot be listed.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<KeyStore, KeyError> {
+        let dir = dir.into();
+        let entries = std::fs::read_dir(&dir).map_err(|source| KeyError::Dir {
+            dir: dir.clone(),
+            source,
+        })?;
+        let mut index = HashMap::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_lowercase();
+            if name.ends_with(".pem") || name.ends_with(".crt") {
+                index.entry(name).or_insert_with(|| entry.path());
+            }
+        }
+        Ok(KeyStore {
+            dir,
+            index,
+            signer_key_path: None,
+            signer_cert_path: None,
+            custom_signer: None,
+            recipient_paths: HashMap::new(),
+            check_certificates: true,
+            signers: Mutex::new(HashMap::new()),
+            recipients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Uses this file for the sender's private key instead of `<address>.pem`.
+    #[must_use]
+    pub fn with_signer_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.signer_key_path = Some(path.into());
+        self
+    }
+
+    /// Uses this file for the sender's certificate (and chain) instead of `<address>.crt`.
+    #[must_use]
+    pub fn with_signer_cert_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.signer_cert_path = Some(path.into());
+        self
+    }
+
+    /// Signs with this key (any [`SigningKey`] implementation) instead of the private key file;
+    /// the certificate is still looked up by address or taken from
+    /// [`with_signer_cert_file`](Self::with_signer_cert_file).
+    #[must_use]
+    pub fn with_signer(mut self, key: Arc<dyn SigningKey>) -> Self {
+        self.custom_signer = Some(key);
+        self
+    }
+
+    /// Uses this certificate file for `address` instead of `<address>.crt`.
+    #[must_use]
+    pub fn with_recipient_cert_file(mut self, address: &str, path: impl Into<PathBuf>) -> Self {
+        self.recipient_paths
+            .insert(address.to_ascii_lowercase(), path.into());
+        self
+    }
+
+    /// Turns every certificate check off (dates, usages, address, key size). For tests only:
+    /// mail signed or encrypted with unchecked certificates may be unreadable or unsafe.
+    #[must_use]
+    pub fn dangerous_skip_certificate_checks(mut self) -> Self {
+        self.check_certificates = false;
+        self
+    }
+
+    /// The directory searched.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn find(&self, address: &str, ext: &str) -> Option<PathBuf> {
+        self.index
+            .get(&format!("{}.{ext}", address.to_ascii_lowercase()))
+            .cloned()
+    }
+
+    fn not_found(&self, kind: KeyFileKind, address: &str, ext: &str) -> KeyError {
+        KeyError::NotFound {
+            kind,
+            file: format!("{address}.{ext}"),
+            dir: self.dir.clone(),
+        }
+    }
+
+    /// The signing identity for `address`, loaded and checked on first use.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the key or certificate is missing, unreadable, fails a check, or
+    /// the key does not match the certificate.
+    pub fn signer(&self, address: &str, now: SystemTime) -> Result<Arc<Signer>, KeyError> {
+        let lookup = address.to_ascii_lowercase();
+        if let Some(s) = lock(&self.signers).get(&lookup) {
+            if self.check_certificates {
+                recheck_dates(&s.cert, &s.cert_path, address, now)?;
+            }
+            return Ok(Arc::clone(s));
+        }
+        let signer = Arc::new(self.load_signer(address, now)?);
+        lock(&self.signers).insert(lookup, Arc::clone(&signer));
+        Ok(signer)
+    }
+
+    fn load_signer(&self, address: &str, now: SystemTime) -> Result<Signer, KeyError> {
+        // The private key, unless one was supplied.
+        let mut certs: Vec<(Certificate, PathBuf)> = Vec::new();
+        let (key, key_path): (Arc<dyn SigningKey>, Option<PathBuf>) = match &self.custom_signer {
+            Some(k) => (Arc::clone(k), None),
+            None => {
+                let path = match &self.signer_key_path {
+                    Some(p) => p.clone(),
+                    None => self
+                        .find(address, "pem")
+                        .ok_or_else(|| self.not_found(KeyFileKind::SenderKey, address, "pem"))?,
+                };
+                let (key, in_file) = load_private_key(&path)?;
+                certs.extend(in_file.into_iter().map(|c| (c, path.clone())));
+                (Arc::new(key) as Arc<dyn SigningKey>, Some(path))
+            }
+        };
+        // Certificates: the explicit file, else `<address>.crt`, plus any in the key file.
+        let cert_file = match &self.signer_cert_path {
+            Some(p) => Some(p.clone()),
+            None => self.find(address, "crt"),
+        };
+        if let Some(path) = &cert_file {
+            for c in load_certificates(path)? {
+                certs.push((c, path.clone()));
+            }
+        }
+        if certs.is_empty() {
+            return Err(self.not_found(KeyFileKind::SenderCert, address, "crt"));
+        }
+        let public = key.public_key_der().map_err(|e| KeyError::Invalid {
+            path: key_path.clone().unwrap_or_default(),
+            reason: format!("cannot read the public half of the signing key: {e}"),
+        })?;
+        let matching = certs.iter().position(|(c, _)| {
+            c.tbs_certificate()
+                .subject_public_key_info()
+                .subject_public_key
+                .raw_bytes()
+                == public.as_slice()
+        });
+        let Some(at) = matching else {
+            let (_, path) = &certs[0];
+            return Err(KeyError::Rejected {
+                path: path.clone(),
+                address: address.to_owned(),
+                problem: CertProblem::KeyMismatch,
+            });
+        };
+        let (cert, cert_path) = certs.remove(at);
+        if self.check_certificates {
+            if key.bits() < certcheck::MIN_RSA_BITS || key.bits() > certcheck::MAX_RSA_BITS {
+                return Err(KeyError::Rejected {
+                    path: cert_path,
+                    address: address.to_owned(),
+                    problem: if key.bits() < certcheck::MIN_RSA_BITS {
+                        CertProblem::KeyTooShort {
+                            bits: key.bits(),
+                            min: certcheck::MIN_RSA_BITS,
+                        }
+                    } else {
+                        CertProblem::KeyTooLong {
+                            bits: key.bits(),
+                            max: certcheck::MAX_RSA_BITS,
+                        }
+                    },
+                });
+            }
+            certcheck::check(&cert, address, Purpose::Sign, now).map_err(|problem| {
+                KeyError::Rejected {
+                    path: cert_path.clone(),
+                    address: address.to_owned(),
+                    problem,
+                }
+            })?;
+        }
+        // The chain: every other certificate found, once, without self-signed roots.
+        let mut chain: Vec<Certificate> = Vec::new();
+        for (c, _) in certs {
+            let self_signed = c.tbs_certificate().issuer() == c.tbs_certificate().subject();
+            if !self_signed && c != cert && !chain.contains(&c) {
+                chain.push(c);
+            }
+        }
+        Ok(Signer {
+            address: address.to_owned(),
+            key,
+            cert,
+            chain,
+            cert_path,
+        })
+    }
+
+    /// The certificate to encrypt to for `address`: of the certificates in its file, the first
+    /// that passes the checks for this address.
+    ///
+    /// # Errors
+    /// [`KeyError`] when there is no file, or no certificate in it is usable.
+    pub fn recipient(&self, address: &str, now: SystemTime) -> Result<Arc<RecipientKey>, KeyError> {
+        self.recipient_inner(address, now, false)?
+            .ok_or_else(|| self.not_found(KeyFileKind::RecipientCert, address, "crt"))
+    }
+
+    /// Like [`recipient`](Self::recipient) for the sender's own copy: `Ok(None)` when the
+    /// sender has no certificate file at all.
+    ///
+    /// # Errors
+    /// [`KeyError`] when a certificate is there but unusable.
+    pub fn sender_as_recipient(
+        &self,
+        address: &str,
+        now: SystemTime,
+    ) -> Result<Option<Arc<RecipientKey>>, KeyError> {
+        self.recipient_inner(address, now, true)
+    }
+
+    fn recipient_inner(
+        &self,
+        address: &str,
+        now: SystemTime,
+        is_sender: bool,
+    ) -> Result<Option<Arc<RecipientKey>>, KeyError> {
+        let lookup = address.to_ascii_lowercase();
+        if let Some(r) = lock(&self.recipients).get(&lookup) {
+            if self.check_certificates {
+                recheck_dates(&r.cert, &r.path, address, now)?;
+            }
+            return Ok(Some(Arc::clone(r)));
+        }
+        let mut files: Vec<PathBuf> = Vec::new();
+        if let Some(p) = self.recipient_paths.get(&lookup) {
+            files.push(p.clone());
+        } else if let Some(p) = self.find(address, "crt") {
+            files.push(p);
+        }
+        if is_sender {
+            if let Some(p) = &self.signer_cert_path {
+                files.push(p.clone());
+            }
+            // The sender's key file may carry its certificate.
+            if let Some(p) = self
+                .signer_key_path
+                .clone()
+                .or_else(|| self.find(address, "pem"))
+            {
+                files.push(p);
+            }
+        }
+        if files.is_empty() {
+            return Ok(None);
+        }
+        let mut first_problem: Option<KeyError> = None;
+        let mut any_cert = false;
+        for path in &files {
+            let certs = if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pem"))
+            {
+                certificates_in_pem(&read_limited(path)?)
+            } else {
+                load_certificates(path)?
+            };
+            for cert in certs {
+                any_cert = true;
+                let outcome = if self.check_certificates {
+                    certcheck::check(&cert, address, Purpose::Encrypt, now)
+                        .and_then(|()| certcheck::rsa_public_key(&cert))
+                } else {
+                    certcheck::rsa_public_key_unchecked(&cert).ok_or(CertProblem::UnsupportedKey {
+                        algorithm: "not RSA".to_owned(),
+                    })
+                };
+                match outcome {
+                    Ok(public) => {
+                        let key = Arc::new(RecipientKey {
+                            address: address.to_owned(),
+                            cert,
+                            public,
+                            path: path.clone(),
+                        });
+                        lock(&self.recipients).insert(lookup, Arc::clone(&key));
+                        return Ok(Some(key));
+                    }
+                    Err(problem) => {
+                        // Keep the most useful failure: one for this address beats a mismatch.
+                        let replace = match &first_problem {
+                            None => true,
+                            Some(KeyError::Rejected {
+                                problem: CertProblem::AddressMismatch { .. },
+                                ..
+                            }) => !matches!(problem, CertProblem::AddressMismatch { .. }),
+                            Some(_) => false,
+                        };
+                        if replace {
+                            first_problem = Some(KeyError::Rejected {
+                                path: path.clone(),
+                                address: address.to_owned(),
+                                problem,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        match first_problem {
+            Some(e) => Err(e),
+            None if !any_cert => Err(KeyError::Invalid {
+                path: files[0].clone(),
+                reason: "holds no certificate".to_owned(),
+            }),
+            None => Ok(None),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The maps hold only finished values, so a panic elsewhere cannot leave them half-written.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn recheck_dates(
+    cert: &Certificate,
+    path: &Path,
+    address: &str,
+    now: SystemTime,
+) -> Result<(), KeyError> {
+    let v = cert.tbs_certificate().validity();
+    let problem = if now < v.not_before.to_system_time() {
+        CertProblem::NotYetValid {
+            not_before: v.not_before.to_string(),
+        }
+    } else if now > v.not_after.to_system_time() {
+        CertProblem::Expired {
+            not_after: v.not_after.to_string(),
+        }
+    } else {
+        return Ok(());
+    };
+    Err(KeyError::Rejected {
+        path: path.to_owned(),
+        address: address.to_owned(),
+        problem,
+    })
+}
+
+/// Reads a key or certificate file, refusing absurd sizes. The buffer is wiped on drop.
+fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let io = |source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.len() > MAX_KEY_FILE {
+        return Err(KeyError::Invalid {
+            path: path.to_owned(),
+            reason: format!(
+                "is {} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused",
+                meta.len()
+            ),
+        });
+    }
+    Ok(Zeroizing::new(std::fs::read(path).map_err(io)?))
+}
+
+/// Parses a private key file: PKCS#8 or PKCS#1 PEM (text around the block tolerated), or DER.
+/// Returns the key and any certificates the file also holds.
+pub(crate) fn load_private_key(path: &Path) -> Result<(RsaSigningKey, Vec<Certificate>), KeyError> {
+    let data = read_limited(path)?;
+    parse_private_key(&data).map_err(|reason| KeyError::Invalid {
+        path: path.to_owned(),
+        reason,
+    })
+}
+
+pub(crate) fn parse_private_key(data: &[u8]) -> Result<(RsaSigningKey, Vec<Certificate>), String> {
+    let blocks = pem::blocks(data);
+    if blocks.is_empty() {
+        // Perhaps DER: PKCS#8 first, then PKCS#1.
+        let key = rsa::PrivateKey::from_pkcs8_der(data)
+            .or_else(|_| rsa::PrivateKey::from_pkcs1_der(data))
+            .map_err(|_| "holds no PEM private key and is not a DER RSA private key".to_owned())?;
+        return Ok((RsaSigningKey::new(key), Vec::new()));
+    }
+    let mut key = None;
+    let mut certs = Vec::new();
+    for block in &blocks {
+        match block.label.as_str() {
+            "PRIVATE KEY" if key.is_none() => {
+                let k = rsa::PrivateKey::from_pkcs8_der(&block.der).map_err(|e| {
+                    format!("the PRIVATE KEY block is not a usable RSA PKCS#8 key ({e})")
+                })?;
+                key = Some(k);
+            }
+            "RSA PRIVATE KEY" if key.is_none() => {
+                if block.legacy_encrypted {
+                    return Err("the private key is encrypted (Proc-Type: 4,ENCRYPTED); \
+                                decrypt it first with `openssl pkey`"
+                        .to_owned());
+                }
+                let k = rsa::PrivateKey::from_pkcs1_der(&block.der).map_err(|e| {
+                    format!("the RSA PRIVATE KEY block is not a usable PKCS#1 key ({e})")
+                })?;
+                key = Some(k);
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err("the private key is encrypted (ENCRYPTED PRIVATE KEY); \
+                            decrypt it first with `openssl pkey`"
+                    .to_owned());
+            }
+            "CERTIFICATE" => {
+                let c = Certificate::from_der(&block.der)
+                    .map_err(|e| format!("a CERTIFICATE block cannot be read ({e})"))?;
+                certs.push(c);
+            }
+            "EC PRIVATE KEY" => {
+                return Err("holds an EC key; only RSA keys are supported".to_owned());
+            }
+            _ => {}
+        }
+    }
+    let key = key.ok_or_else(|| "holds no private key".to_owned())?;
+    Ok((RsaSigningKey::new(key), certs))
+}
+
+/// Every certificate in a file: PEM blocks (text around them tolerated), else one DER.
+pub(crate) fn load_certificates(path: &Path) -> Result<Vec<Certificate>, KeyError> {
+    let data = read_limited(path)?;
+    let invalid = |reason: String| KeyError::Invalid {
+        path: path.to_owned(),
+        reason,
+    };
+    if pem::blocks(&data).is_empty() {
+        return Certificate::from_der(&data)
+            .map(|c| vec![c])
+            .map_err(|_| invalid("holds no PEM certificate and is not a DER certificate".into()));
+    }
+    let mut certs = Vec::new();
+    for block in pem::blocks(&data) {
+        if block.label == "CERTIFICATE" || block.label == "X509 CERTIFICATE" {
+            certs.push(
+                Certificate::from_der(&block.der)
+                    .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))?,
+            );
+        }
+    }
+    if certs.is_empty() {
+        return Err(invalid("holds no certificate".into()));
+    }
+    Ok(certs)
+}
+
+fn certificates_in_pem(data: &[u8]) -> Vec<Certificate> {
+    pem::blocks(data)
+        .iter()
+        .filter(|b| b.label == "CERTIFICATE")
+        .filter_map(|b| Certificate::from_der(&b.der).ok())
+        .collect()
+}

@@ -1,0 +1,109 @@
+//! PEM blocks (RFC 7468) found anywhere in a file: text before, between and after them (such as
+//! the `Bag Attributes` that `openssl pkcs12` writes) is ignored.
+
+use zeroize::Zeroizing;
+
+use crate::encoding::base64_decode_lenient;
+
+/// One PEM block: its label and its decoded DER (wiped on drop, since it may be a key).
+pub(crate) struct PemBlock {
+    pub(crate) label: String,
+    pub(crate) der: Zeroizing<Vec<u8>>,
+    /// True when the block carries RFC 1421 encryption headers (`Proc-Type: 4,ENCRYPTED`).
+    pub(crate) legacy_encrypted: bool,
+}
+
+impl std::fmt::Debug for PemBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PemBlock")
+            .field("label", &self.label)
+            .field("der_len", &self.der.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every well-formed PEM block in `data`, in order. A block whose base64 cannot be decoded is
+/// returned with empty DER so that the caller can name it.
+pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while let Some(start) = find(&data[pos..], BEGIN).map(|i| pos + i) {
+        let label_start = start + BEGIN.len();
+        let Some(label_end) = find(&data[label_start..], b"-----").map(|i| label_start + i) else {
+            break;
+        };
+        let label = String::from_utf8_lossy(&data[label_start..label_end]).into_owned();
+        let body_start = label_end + 5;
+        let end_marker = format!("-----END {label}-----");
+        let Some(body_end) =
+            find(&data[body_start..], end_marker.as_bytes()).map(|i| body_start + i)
+        else {
+            break;
+        };
+        let body = &data[body_start..body_end];
+        let mut legacy_encrypted = false;
+        // Skip RFC 1421 headers ("Name: value" lines before an empty line), if any.
+        let text: Vec<u8> = if contains(body, b":") {
+            legacy_encrypted = contains(body, b"ENCRYPTED");
+            let mut lines = body.split(|&b| b == b'\n');
+            let mut kept = Vec::new();
+            let mut in_headers = true;
+            for line in &mut lines {
+                let trimmed = line.trim_ascii();
+                if in_headers {
+                    if trimmed.is_empty() || contains(trimmed, b":") {
+                        continue;
+                    }
+                    in_headers = false;
+                }
+                kept.extend_from_slice(trimmed);
+            }
+            kept
+        } else {
+            body.to_vec()
+        };
+        let text = Zeroizing::new(text);
+        let der = Zeroizing::new(base64_decode_lenient(&text).unwrap_or_default());
+        out.push(PemBlock {
+            label,
+            der,
+            legacy_encrypted,
+        });
+        pos = body_end + end_marker.len();
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    find(hay, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_blocks_among_text() {
+        let data = b"Bag Attributes\n    localKeyID: 01\nsubject=/CN=x\n-----BEGIN CERTIFICATE-----\nAAEC\nAw==\n-----END CERTIFICATE-----\njunk\n-----BEGIN PRIVATE KEY-----\r\nBAU=\r\n-----END PRIVATE KEY-----\n";
+        let b = blocks(data);
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].label, "CERTIFICATE");
+        assert_eq!(&b[0].der[..], &[0, 1, 2, 3]);
+        assert_eq!(b[1].label, "PRIVATE KEY");
+        assert_eq!(&b[1].der[..], &[4, 5]);
+        assert!(blocks(b"-----BEGIN X-----\nAAAA").is_empty());
+    }
+
+    #[test]
+    fn legacy_encrypted_headers() {
+        let data = b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        let b = blocks(data);
+        assert!(b[0].legacy_encrypted);
+        assert_eq!(&b[0].der[..], &[0, 0, 0]);
+    }
+}
