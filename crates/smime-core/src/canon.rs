@@ -36,10 +36,11 @@ pub(crate) fn prepare_entity(
     let ct = header.content_type(default_type);
     let cte = header.transfer_encoding();
     let identity = matches!(cte.as_str(), "7bit" | "8bit" | "binary");
-    if ct.mtype == "multipart" && identity {
-        if let Some(boundary) = ct.param("boundary").filter(|b| !b.is_empty()) {
-            return prepare_multipart(header, body, &ct, boundary, depth, path, out);
-        }
+    if ct.mtype == "multipart"
+        && identity
+        && let Some(boundary) = ct.param("boundary").filter(|b| !b.is_empty())
+    {
+        return prepare_multipart(header, body, &ct, boundary, depth, path, out);
     }
     if ct.is("message", "rfc822") && identity {
         return prepare_message(header, body, depth, path, out);
@@ -281,7 +282,7 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Multipart<'a> {
             // The content ends before the CRLF that precedes this delimiter line.
             let content_end = pos.saturating_sub(2);
             match open {
-                None => preamble = &body[..content_end.max(0).min(pos)],
+                None => preamble = &body[..content_end],
                 Some(start) => parts.push(&body[start..content_end.max(start)]),
             }
             if kind == Delimiter::Close {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use rand_core::CryptoRng;
 
-use crate::canon::prepare_entity;
 use crate::clock::{Clock, SystemClock};
 use crate::cms_build::{Cipher, enveloped_data, signed_data};
 use crate::eml::{Email, Recipient};
@@ -186,15 +185,7 @@ impl Protector {
             Vec::new()
         };
 
-        let mut entity = Vec::with_capacity(email.body().len() + 1024);
-        prepare_entity(
-            &email.entity_header(),
-            email.body(),
-            "text/plain; charset=us-ascii",
-            0,
-            "",
-            &mut entity,
-        )?;
+        let entity = email.prepared_entity()?;
 
         let inner = match (opts.sign, &signer) {
             (Some(SignMode::Opaque), Some(s)) => {

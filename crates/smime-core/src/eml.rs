@@ -196,9 +196,24 @@ impl Email {
         header
     }
 
-    /// The body, CRLF.
-    pub(crate) fn body(&self) -> &[u8] {
-        &self.body
+    /// The MIME entity exactly as it will be signed or encrypted: the `Content-*` fields and
+    /// the body, canonical (CRLF) and 7-bit (RFC 8551 §3.1), every part's decoded content
+    /// unchanged.
+    ///
+    /// # Errors
+    /// [`ParseError`] when the MIME structure is too deep, a part's header is unreadable, or a
+    /// part's encoding cannot be made 7-bit.
+    pub fn prepared_entity(&self) -> Result<Vec<u8>, ParseError> {
+        let mut entity = Vec::with_capacity(self.body.len() + 1024);
+        crate::canon::prepare_entity(
+            &self.entity_header(),
+            &self.body,
+            "text/plain; charset=us-ascii",
+            0,
+            "",
+            &mut entity,
+        )?;
+        Ok(entity)
     }
 }
 
@@ -322,7 +337,7 @@ Subject: hi\n\nbody\n";
             ]
         );
         assert_eq!(e.recipients()[0].mailbox.name.as_deref(), Some("Doe, Bob"));
-        assert_eq!(e.body(), b"body\r\n");
+        assert_eq!(e.body, b"body\r\n");
         assert!(e.outer_header().all(|f| !f.is("Bcc")));
     }
 

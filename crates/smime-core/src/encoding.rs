@@ -44,8 +44,7 @@ pub(crate) fn base64_decode_lenient(data: &[u8]) -> Option<Vec<u8>> {
 /// malformed escapes kept literally, line breaks returned as CRLF.
 pub(crate) fn qp_decode_lenient(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
-    let mut lines = split_lines(data).peekable();
-    while let Some((line, had_break)) = lines.next() {
+    for (line, had_break) in split_lines(data) {
         // Trailing white space on an encoded line is padding added in transit (§6.7 rule 3).
         let line = trim_end_wsp(line);
         let mut i = 0;

@@ -1,0 +1,186 @@
+//! The `smime` command: results on stdout, one-line errors on stderr, exit codes by class.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn keys() -> PathBuf {
+    repo().join("testdata/pki/keys")
+}
+
+fn smime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smime"))
+        .args(args)
+        .env_remove("SMIME_KEYS")
+        .output()
+        .unwrap()
+}
+
+fn corpus(name: &str) -> String {
+    repo()
+        .join("testdata/corpus")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p.display().to_string()
+}
+
+/// A failure: non-zero `code`, nothing on stdout, one line on stderr naming `file` and
+/// containing `what`.
+fn assert_fails(out: &Output, code: i32, file: &str, what: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert!(out.stdout.is_empty(), "stdout not empty");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.contains(file), "{err:?} does not name {file}");
+    assert!(err.contains(what), "{err:?} does not say {what:?}");
+}
+
+#[test]
+fn every_mode_writes_a_message_to_stdout() {
+    let k = keys().display().to_string();
+    for mode in [
+        &["--sign"][..],
+        &["--sign-detached"],
+        &["--sign_detached"],
+        &["--encrypt"],
+        &["--sign", "--encrypt"],
+        &["--sign-detached", "--encrypt", "--aes128"],
+    ] {
+        let mut args = vec!["--keys", &k];
+        args.extend_from_slice(mode);
+        let f = corpus("plain.eml");
+        args.push(&f);
+        let out = smime(&args);
+        assert!(
+            out.status.success(),
+            "{mode:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("MIME-Version: 1.0\r\n"), "{mode:?}");
+        let want = if mode.contains(&"--encrypt") {
+            "smime-type=enveloped-data"
+        } else if mode[0] == "--sign" {
+            "smime-type=signed-data"
+        } else {
+            "multipart/signed"
+        };
+        assert!(text.contains(want), "{mode:?}");
+    }
+}
+
+#[test]
+fn keys_dir_comes_from_the_environment_and_output_from_dash_o() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.eml");
+    let out = Command::new(env!("CARGO_BIN_EXE_smime"))
+        .args(["--sign", "-o"])
+        .arg(&out_path)
+        .arg(corpus("plain.eml"))
+        .env("SMIME_KEYS", keys())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    assert!(std::fs::read(&out_path).unwrap().starts_with(b"From: "));
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_file_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let k = keys().display().to_string();
+    let cases: Vec<(String, &str)> = vec![
+        (write(d, "empty.eml", b""), "the message is empty"),
+        (
+            write(d, "png.eml", b"\x89PNG\r\n\x1a\n\0\0"),
+            "not an email",
+        ),
+        (
+            write(d, "nofrom.eml", b"To: bob@example.net\r\n\r\nhi\r\n"),
+            "no From address",
+        ),
+        (
+            write(d, "noto.eml", b"From: alice@example.com\r\n\r\nhi\r\n"),
+            "no recipients",
+        ),
+        (
+            write(
+                d,
+                "stranger.eml",
+                b"From: alice@example.com\r\nTo: zed@example.com\r\n\r\nhi\r\n",
+            ),
+            "zed@example.com.crt not found",
+        ),
+    ];
+    for (file, what) in &cases {
+        let out = smime(&["--keys", &k, "--sign", "--encrypt", file]);
+        assert_fails(&out, 65, file, what);
+    }
+    // An unknown sender: no key.
+    let f = write(
+        d,
+        "nokey.eml",
+        b"From: zed@example.com\r\nTo: bob@example.net\r\n\r\nhi\r\n",
+    );
+    assert_fails(
+        &smime(&["--keys", &k, "--sign", &f]),
+        65,
+        &f,
+        "zed@example.com.pem not found",
+    );
+    // A key that does not match its certificate.
+    let bad = repo().join("testdata/pki/bad").display().to_string();
+    let f = write(
+        d,
+        "mm.eml",
+        b"From: mismatch@example.com\r\nTo: bob@example.net\r\n\r\nhi\r\n",
+    );
+    assert_fails(
+        &smime(&["--keys", &bad, "--sign", &f]),
+        65,
+        "mismatch@example.com",
+        "does not match the private key",
+    );
+    // A missing input file.
+    let f = d.join("missing.eml").display().to_string();
+    assert_fails(&smime(&["--keys", &k, "--sign", &f]), 66, &f, "cannot read");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let f = corpus("plain.eml");
+    assert_eq!(smime(&[&f]).status.code(), Some(2), "nothing to do");
+    assert_eq!(
+        smime(&["--sign", "--sign-detached", &f]).status.code(),
+        Some(2)
+    );
+    assert_eq!(smime(&["--sign"]).status.code(), Some(2), "no file");
+    let help = smime(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--sign",
+        "--sign-detached",
+        "--encrypt",
+        "--keys",
+        "SMIME_KEYS",
+        "--output",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}

@@ -1,0 +1,41 @@
+//! Shared by the integration tests: where the test data is, and a fixed clock and RNG.
+#![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chacha20::ChaCha20Rng;
+use chacha20::rand_core::SeedableRng;
+use smime_core::{FixedClock, KeyStore, Options, Protector};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn keys_dir() -> PathBuf {
+    repo().join("testdata/pki/keys")
+}
+
+pub fn bad_dir() -> PathBuf {
+    repo().join("testdata/pki/bad")
+}
+
+pub fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join("testdata/corpus").join(name)).unwrap()
+}
+
+/// 2026-06-01T12:00:00Z: inside every good test certificate's validity.
+pub const FIXED_TIME: u64 = 1_780_315_200;
+
+pub fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::from_unix(FIXED_TIME))
+}
+
+pub fn rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(7)
+}
+
+pub fn protector(options: Options) -> Protector {
+    let keys = Arc::new(KeyStore::open(keys_dir()).unwrap());
+    Protector::new(keys, options).with_clock(clock())
+}

@@ -1,0 +1,194 @@
+//! Key lookup and certificate checks: every refusal names the file and the reason.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use smime_core::{CertProblem, KeyError, KeyStore, Options, ProtectError, Protector, SignMode};
+
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(FIXED_TIME)
+}
+
+fn rejected(err: KeyError) -> (String, CertProblem) {
+    match err {
+        KeyError::Rejected { path, problem, .. } => (path.display().to_string(), problem),
+        other => panic!("expected a rejected certificate, got {other:?}"),
+    }
+}
+
+#[test]
+fn lookup_ignores_case_and_reads_pkcs8_pkcs1_and_bag_attributes() {
+    let keys = KeyStore::open(keys_dir()).unwrap();
+    let s = keys.signer("Alice@EXAMPLE.com", now()).unwrap();
+    assert_eq!(
+        s.chain().len(),
+        1,
+        "the intermediate travels with the signature"
+    );
+    // erin's key file is PKCS#1 behind `Bag Attributes` text.
+    let erin = std::fs::read_to_string(keys_dir().join("erin@example.com.pem")).unwrap();
+    assert!(erin.starts_with("Bag Attributes") && erin.contains("BEGIN RSA PRIVATE KEY"));
+    keys.signer("erin@example.com", now()).unwrap();
+    keys.recipient("BOB@example.net", now()).unwrap();
+}
+
+#[test]
+fn missing_files_are_named() {
+    let keys = KeyStore::open(keys_dir()).unwrap();
+    let err = keys.recipient("nobody@example.com", now()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("nobody@example.com.crt") && msg.contains("not found"),
+        "{msg}"
+    );
+    let err = keys.signer("nobody@example.com", now()).unwrap_err();
+    assert!(err.to_string().contains("nobody@example.com.pem"), "{err}");
+    assert!(KeyStore::open("/no/such/dir").is_err());
+}
+
+#[test]
+fn each_bad_certificate_is_refused_with_its_reason() {
+    let keys = KeyStore::open(bad_dir()).unwrap();
+    let (path, p) = rejected(keys.recipient("expired@example.com", now()).unwrap_err());
+    assert!(path.ends_with("expired@example.com.crt"));
+    assert!(matches!(p, CertProblem::Expired { .. }), "{p:?}");
+
+    let (_, p) = rejected(keys.recipient("wrongaddr@example.com", now()).unwrap_err());
+    assert!(
+        matches!(&p, CertProblem::AddressMismatch { found } if found.contains("someone-else")),
+        "{p:?}"
+    );
+
+    let (_, p) = rejected(keys.recipient("weak@example.com", now()).unwrap_err());
+    assert_eq!(
+        p,
+        CertProblem::KeyTooShort {
+            bits: 1024,
+            min: 2048
+        }
+    );
+
+    let (_, p) = rejected(keys.recipient("noeku@example.com", now()).unwrap_err());
+    assert_eq!(p, CertProblem::ExtendedKeyUsage);
+
+    let (_, p) = rejected(keys.signer("mismatch@example.com", now()).unwrap_err());
+    assert_eq!(p, CertProblem::KeyMismatch);
+
+    let (_, p) = rejected(keys.signer("nosign@example.com", now()).unwrap_err());
+    assert_eq!(
+        p,
+        CertProblem::KeyUsage {
+            needed: "digitalSignature"
+        }
+    );
+
+    // The message names file and reason.
+    let msg = keys
+        .signer("expired@example.com", now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("expired@example.com") && msg.contains("expired on"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn certificates_are_checked_against_the_injected_clock() {
+    let keys = KeyStore::open(keys_dir()).unwrap();
+    let long_after = SystemTime::UNIX_EPOCH + Duration::from_secs(2_700_000_000); // 2055
+    let (_, p) = rejected(keys.recipient("bob@example.net", long_after).unwrap_err());
+    assert!(matches!(p, CertProblem::Expired { .. }));
+    let before = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000); // 2020
+    let (_, p) = rejected(keys.signer("alice@example.com", before).unwrap_err());
+    assert!(matches!(p, CertProblem::NotYetValid { .. }));
+}
+
+#[test]
+fn the_dangerous_switch_turns_checks_off() {
+    let keys = KeyStore::open(bad_dir())
+        .unwrap()
+        .dangerous_skip_certificate_checks();
+    keys.recipient("expired@example.com", now()).unwrap();
+    keys.recipient("weak@example.com", now()).unwrap();
+    keys.signer("expired@example.com", now()).unwrap();
+    // A key that does not match its certificate is never usable.
+    assert!(keys.signer("mismatch@example.com", now()).is_err());
+}
+
+#[test]
+fn protect_fails_fast_on_a_missing_recipient_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["alice@example.com.pem", "alice@example.com.crt"] {
+        std::fs::copy(keys_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    let keys = Arc::new(KeyStore::open(dir.path()).unwrap());
+    let p = Protector::new(keys, Options::sign_and_encrypt()).with_clock(clock());
+    let err = p.protect(&corpus("plain.eml")).unwrap_err();
+    assert!(
+        matches!(&err, ProtectError::Key(KeyError::NotFound { file, .. }) if file == "bob@example.net.crt"),
+        "{err:?}"
+    );
+    // Signing alone needs no recipient certificate.
+    let keys = Arc::new(KeyStore::open(dir.path()).unwrap());
+    Protector::new(keys, Options::sign(SignMode::Opaque))
+        .with_clock(clock())
+        .protect(&corpus("plain.eml"))
+        .unwrap();
+}
+
+#[test]
+fn encrypted_and_broken_key_files_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    put(
+        "a@x.com.pem",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    put(
+        "b@x.com.pem",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    put("c@x.com.pem", "just text\n");
+    put(
+        "d@x.com.crt",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    );
+    let keys = KeyStore::open(dir.path()).unwrap();
+    let e = keys.signer("a@x.com", now()).unwrap_err().to_string();
+    assert!(e.contains("a@x.com.pem") && e.contains("encrypted"), "{e}");
+    let e = keys.signer("b@x.com", now()).unwrap_err().to_string();
+    assert!(e.contains("b@x.com.pem") && e.contains("PKCS#8"), "{e}");
+    let e = keys.signer("c@x.com", now()).unwrap_err().to_string();
+    assert!(
+        e.contains("c@x.com.pem") && e.contains("no PEM private key"),
+        "{e}"
+    );
+    let e = keys.recipient("d@x.com", now()).unwrap_err().to_string();
+    assert!(
+        e.contains("d@x.com.crt") && e.contains("cannot be read"),
+        "{e}"
+    );
+}
+
+#[test]
+fn debug_output_holds_no_key_material() {
+    let keys = KeyStore::open(keys_dir()).unwrap();
+    let s = keys.signer("alice@example.com", now()).unwrap();
+    let dbg = format!("{s:?} {keys:?}");
+    assert!(
+        dbg.contains("RsaSigningKey") && dbg.contains("bits: 2048"),
+        "{dbg}"
+    );
+    // No long run of hex or base64 digits, which is what key bytes would print as.
+    let longest_run = dbg
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest_run < 40, "{dbg}");
+}
