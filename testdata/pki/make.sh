@@ -5,6 +5,7 @@
 #
 # Only `openssl` (3.0 or later) is used. Every run makes new keys, so the output is not
 # byte-for-byte reproducible, but its shape is: same names, subjects, extensions and dates.
+# Regenerating invalidates everything derived from the old keys (crates/smime-core/tests/golden/).
 # The private keys written here are published in the repository: NEVER use them for real mail.
 #
 # Layout produced (see README.md next to this script):
