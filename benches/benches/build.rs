@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use smime_core::{KeyStore, Options, Protector, SignMode};
+use smime_core::{KeyBackend, KeyStore, Options, Protector, SignMode};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -24,10 +24,17 @@ fn inputs() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn protector(options: Options) -> Protector {
-    let keys = KeyStore::open(repo().join("testdata/pki/keys")).expect("test keys");
+fn protector(options: Options, backend: KeyBackend) -> Protector {
+    let keys = KeyStore::open(repo().join("testdata/pki/keys"))
+        .expect("test keys")
+        .with_key_backend(backend);
     Protector::new(Arc::new(keys), options)
 }
+
+const BACKENDS: [(&str, KeyBackend); 2] = [
+    ("rustcrypto", KeyBackend::RustCrypto),
+    ("aws-lc", KeyBackend::AwsLc),
+];
 
 /// One `openssl cms -sign | openssl cms -encrypt` pipeline, as an operator would script it.
 fn openssl_sign_encrypt(eml: &[u8], keys: &std::path::Path, recips: &[&str]) -> Vec<u8> {
@@ -66,16 +73,19 @@ fn openssl_sign_encrypt(eml: &[u8], keys: &std::path::Path, recips: &[&str]) -> 
 fn bench_sign_encrypt(c: &mut Criterion) {
     let mut group = c.benchmark_group("sign_encrypt");
     group.sample_size(30);
-    let p = protector(Options::sign_and_encrypt());
     let keys = repo().join("testdata/pki/keys");
     let have_openssl = Command::new("openssl").arg("version").output().is_ok();
     for (label, eml) in inputs() {
         group.throughput(Throughput::Bytes(eml.len() as u64));
-        // Load the keys once before timing, as a bulk run does.
-        p.protect(&eml).expect("protect");
-        group.bench_with_input(BenchmarkId::new("smime-core", label), &eml, |b, eml| {
-            b.iter(|| p.protect(eml).expect("protect"))
-        });
+        for (name, backend) in BACKENDS {
+            let p = protector(Options::sign_and_encrypt(), backend);
+            // Load the keys once before timing, as a bulk run does.
+            p.protect(&eml).expect("protect");
+            let id = BenchmarkId::new(format!("smime-core/{name}"), label);
+            group.bench_with_input(id, &eml, |b, eml| {
+                b.iter(|| p.protect(eml).expect("protect"))
+            });
+        }
         if have_openssl {
             // The same recipients as ours: the To addresses plus the sender.
             let recips: &[&str] = if label == "20KB" {
@@ -102,9 +112,13 @@ fn bench_modes(c: &mut Criterion) {
         ("sign-detached", Options::sign(SignMode::Detached)),
         ("encrypt", Options::encrypt()),
     ] {
-        let p = protector(options);
-        p.protect(&eml).expect("protect");
-        group.bench_function(name, |b| b.iter(|| p.protect(&eml).expect("protect")));
+        for (backend_name, backend) in BACKENDS {
+            let p = protector(options.clone(), backend);
+            p.protect(&eml).expect("protect");
+            group.bench_function(format!("{name}/{backend_name}"), |b| {
+                b.iter(|| p.protect(&eml).expect("protect"))
+            });
+        }
     }
     group.finish();
 }

@@ -113,6 +113,7 @@ pub struct KeyStore {
     custom_signer: Option<Arc<dyn SigningKey>>,
     recipient_paths: HashMap<String, PathBuf>,
     check_certificates: bool,
+    backend: KeyBackend,
     signers: Mutex<HashMap<String, Arc<Signer>>>,
     recipients: Mutex<HashMap<String, Arc<RecipientKey>>>,
 }
@@ -123,6 +124,7 @@ impl std::fmt::Debug for KeyStore {
             .field("dir", &self.dir)
             .field("files", &self.index.len())
             .field("check_certificates", &self.check_certificates)
+            .field("backend", &self.backend)
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +155,7 @@ impl KeyStore {
             custom_signer: None,
             recipient_paths: HashMap::new(),
             check_certificates: true,
+            backend: KeyBackend::default(),
             signers: Mutex::new(HashMap::new()),
             recipients: Mutex::new(HashMap::new()),
         })
@@ -186,6 +189,13 @@ impl KeyStore {
     pub fn with_recipient_cert_file(mut self, address: &str, path: impl Into<PathBuf>) -> Self {
         self.recipient_paths
             .insert(address.to_ascii_lowercase(), path.into());
+        self
+    }
+
+    /// Loads private keys into this implementation (default: [`KeyBackend::default`]).
+    #[must_use]
+    pub fn with_key_backend(mut self, backend: KeyBackend) -> Self {
+        self.backend = backend;
         self
     }
 
@@ -246,9 +256,9 @@ impl KeyStore {
                         .find(address, "pem")
                         .ok_or_else(|| self.not_found(KeyFileKind::SenderKey, address, "pem"))?,
                 };
-                let (key, in_file) = load_private_key(&path)?;
+                let (key, in_file) = load_private_key(&path, self.backend)?;
                 certs.extend(in_file.into_iter().map(|c| (c, path.clone())));
-                (Arc::new(key) as Arc<dyn SigningKey>, Some(path))
+                (key, Some(path))
             }
         };
         // Certificates: the explicit file, else `<address>.crt`, plus any in the key file.
@@ -498,45 +508,123 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     Ok(Zeroizing::new(std::fs::read(path).map_err(io)?))
 }
 
-/// Parses a private key file: PKCS#8 or PKCS#1 PEM (text around the block tolerated), or DER.
-/// Returns the key and any certificates the file also holds.
-pub(crate) fn load_private_key(path: &Path) -> Result<(RsaSigningKey, Vec<Certificate>), KeyError> {
-    let data = read_limited(path)?;
-    parse_private_key(&data).map_err(|reason| KeyError::Invalid {
-        path: path.to_owned(),
-        reason,
-    })
+/// Which implementation holds private keys loaded from files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyBackend {
+    /// RustCrypto `rsa`: pure Rust, constant-time.
+    RustCrypto,
+    /// aws-lc-rs: native assembly RSA, about ten times faster (feature `aws-lc`).
+    #[cfg(feature = "aws-lc")]
+    AwsLc,
 }
 
-pub(crate) fn parse_private_key(data: &[u8]) -> Result<(RsaSigningKey, Vec<Certificate>), String> {
+impl Default for KeyBackend {
+    /// aws-lc-rs when the `aws-lc` feature is on, RustCrypto otherwise.
+    fn default() -> Self {
+        #[cfg(feature = "aws-lc")]
+        return KeyBackend::AwsLc;
+        #[cfg(not(feature = "aws-lc"))]
+        return KeyBackend::RustCrypto;
+    }
+}
+
+/// How the private key was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyFormat {
+    Pkcs8,
+    Pkcs1,
+}
+
+/// A private key's DER (wiped on drop) and the certificates found beside it.
+struct ParsedKey {
+    der: Zeroizing<Vec<u8>>,
+    format: KeyFormat,
+    certs: Vec<Certificate>,
+}
+
+impl KeyBackend {
+    fn signing_key(self, der: &[u8], format: KeyFormat) -> Result<Arc<dyn SigningKey>, String> {
+        let unusable = |e: &dyn std::fmt::Display| match format {
+            KeyFormat::Pkcs8 => {
+                format!("the PRIVATE KEY block is not a usable RSA PKCS#8 key ({e})")
+            }
+            KeyFormat::Pkcs1 => {
+                format!("the RSA PRIVATE KEY block is not a usable PKCS#1 key ({e})")
+            }
+        };
+        match self {
+            KeyBackend::RustCrypto => {
+                let key = match format {
+                    KeyFormat::Pkcs8 => {
+                        rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| unusable(&e))
+                    }
+                    KeyFormat::Pkcs1 => {
+                        rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| unusable(&e))
+                    }
+                }?;
+                Ok(Arc::new(RsaSigningKey::new(key)))
+            }
+            #[cfg(feature = "aws-lc")]
+            KeyBackend::AwsLc => {
+                let key = match format {
+                    KeyFormat::Pkcs8 => crate::AwsLcSigningKey::from_pkcs8_der(der),
+                    KeyFormat::Pkcs1 => crate::AwsLcSigningKey::from_pkcs1_der(der),
+                }
+                .map_err(|e| unusable(&e))?;
+                Ok(Arc::new(key))
+            }
+        }
+    }
+}
+
+/// Reads a private key file with `backend`: PKCS#8 or PKCS#1 PEM (text around the block
+/// tolerated), or DER. Returns the key and any certificates the file also holds.
+fn load_private_key(
+    path: &Path,
+    backend: KeyBackend,
+) -> Result<(Arc<dyn SigningKey>, Vec<Certificate>), KeyError> {
+    let invalid = |reason| KeyError::Invalid {
+        path: path.to_owned(),
+        reason,
+    };
+    let data = read_limited(path)?;
+    let parsed = parse_private_key(&data).map_err(invalid)?;
+    let key = backend
+        .signing_key(&parsed.der, parsed.format)
+        .map_err(invalid)?;
+    Ok((key, parsed.certs))
+}
+
+fn parse_private_key(data: &[u8]) -> Result<ParsedKey, String> {
     let blocks = pem::blocks(data);
     if blocks.is_empty() {
         // Perhaps DER: PKCS#8 first, then PKCS#1.
-        let key = rsa::PrivateKey::from_pkcs8_der(data)
-            .or_else(|_| rsa::PrivateKey::from_pkcs1_der(data))
-            .map_err(|_| "holds no PEM private key and is not a DER RSA private key".to_owned())?;
-        return Ok((RsaSigningKey::new(key), Vec::new()));
+        let format = if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
+            KeyFormat::Pkcs8
+        } else if rsa::PrivateKey::from_pkcs1_der(data).is_ok() {
+            KeyFormat::Pkcs1
+        } else {
+            return Err("holds no PEM private key and is not a DER RSA private key".to_owned());
+        };
+        return Ok(ParsedKey {
+            der: Zeroizing::new(data.to_vec()),
+            format,
+            certs: Vec::new(),
+        });
     }
-    let mut key = None;
+    let mut key: Option<(Zeroizing<Vec<u8>>, KeyFormat)> = None;
     let mut certs = Vec::new();
-    for block in &blocks {
+    for block in blocks {
         match block.label.as_str() {
-            "PRIVATE KEY" if key.is_none() => {
-                let k = rsa::PrivateKey::from_pkcs8_der(&block.der).map_err(|e| {
-                    format!("the PRIVATE KEY block is not a usable RSA PKCS#8 key ({e})")
-                })?;
-                key = Some(k);
-            }
+            "PRIVATE KEY" if key.is_none() => key = Some((block.der, KeyFormat::Pkcs8)),
             "RSA PRIVATE KEY" if key.is_none() => {
                 if block.legacy_encrypted {
                     return Err("the private key is encrypted (Proc-Type: 4,ENCRYPTED); \
                                 decrypt it first with `openssl pkey`"
                         .to_owned());
                 }
-                let k = rsa::PrivateKey::from_pkcs1_der(&block.der).map_err(|e| {
-                    format!("the RSA PRIVATE KEY block is not a usable PKCS#1 key ({e})")
-                })?;
-                key = Some(k);
+                key = Some((block.der, KeyFormat::Pkcs1));
             }
             "ENCRYPTED PRIVATE KEY" => {
                 return Err("the private key is encrypted (ENCRYPTED PRIVATE KEY); \
@@ -554,8 +642,8 @@ pub(crate) fn parse_private_key(data: &[u8]) -> Result<(RsaSigningKey, Vec<Certi
             _ => {}
         }
     }
-    let key = key.ok_or_else(|| "holds no private key".to_owned())?;
-    Ok((RsaSigningKey::new(key), certs))
+    let (der, format) = key.ok_or_else(|| "holds no private key".to_owned())?;
+    Ok(ParsedKey { der, format, certs })
 }
 
 /// Every certificate in a file: PEM blocks (text around them tolerated), else one DER.

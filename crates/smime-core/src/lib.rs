@@ -68,6 +68,8 @@ mod header;
 mod keys;
 mod pem;
 mod signer;
+#[cfg(feature = "aws-lc")]
+mod signer_aws;
 
 pub use canon::MAX_MIME_DEPTH;
 pub use certcheck::{MAX_RSA_BITS, MIN_RSA_BITS};
@@ -76,8 +78,10 @@ pub use cms_build::Cipher;
 pub use compose::{Options, Protected, Protector, SignMode};
 pub use eml::{Email, Mailbox, Recipient, RecipientKind};
 pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
-pub use keys::{KeyStore, MAX_KEY_FILE, RecipientKey, Signer};
+pub use keys::{KeyBackend, KeyStore, MAX_KEY_FILE, RecipientKey, Signer};
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
+#[cfg(feature = "aws-lc")]
+pub use signer_aws::AwsLcSigningKey;
 
 /// Re-exported so that callers can name the types in our signatures.
 pub use rand_core;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chacha20::ChaCha20Rng;
 use chacha20::rand_core::SeedableRng;
-use smime_core::{FixedClock, KeyStore, Options, Protector};
+use smime_core::{FixedClock, KeyBackend, KeyStore, Options, Protector};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -36,6 +36,21 @@ pub fn rng() -> ChaCha20Rng {
 }
 
 pub fn protector(options: Options) -> Protector {
-    let keys = Arc::new(KeyStore::open(keys_dir()).unwrap());
-    Protector::new(keys, options).with_clock(clock())
+    protector_with(options, KeyBackend::RustCrypto)
+}
+
+pub fn protector_with(options: Options, backend: KeyBackend) -> Protector {
+    let keys = KeyStore::open(keys_dir())
+        .unwrap()
+        .with_key_backend(backend);
+    Protector::new(Arc::new(keys), options).with_clock(clock())
+}
+
+/// Every signing-key implementation compiled in: the interop tests run against each.
+pub fn backends() -> Vec<KeyBackend> {
+    vec![
+        KeyBackend::RustCrypto,
+        #[cfg(feature = "aws-lc")]
+        KeyBackend::AwsLc,
+    ]
 }

@@ -11,7 +11,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use smime_core::{Cipher, Email, KeyStore, Options, Protector, SignMode};
+use smime_core::{Cipher, Email, KeyBackend, KeyStore, Options, Protector, SignMode};
 use smime_testkit::{Layer, Tool, assert_same_leaves, classify, compare_leaves};
 
 /// Every line CRLF, at most 998 characters, 7-bit, no NUL.
@@ -77,9 +77,9 @@ fn assert_outer_header(name: &str, input: &[u8], output: &[u8]) {
 }
 
 /// Sign-only: each tool verifies, and the signed entity decodes to the input's parts.
-fn check_signed(mode: SignMode) {
+fn check_signed(mode: SignMode, backend: KeyBackend) {
     let tools = Tool::available();
-    let p = protector(Options::sign(mode));
+    let p = protector_with(Options::sign(mode), backend);
     let mut rows = Vec::new();
     for (name, eml) in smime_testkit::corpus() {
         let out = p.protect(&eml).unwrap().message;
@@ -106,7 +106,9 @@ fn check_signed(mode: SignMode) {
                 .verify(&out)
                 .unwrap_or_else(|e| panic!("{tool} rejects {name} ({mode:?}): {e}"));
             assert_same_leaves(&eml, &entity);
-            rows.push(format!("{mode:?} {name} {tool}: verified, parts equal"));
+            rows.push(format!(
+                "{mode:?} {backend:?} {name} {tool}: verified, parts equal"
+            ));
         }
         // Tampering is caught (shows the check above can fail).
         let bad = smime_testkit::tamper_signed_content(&out).unwrap();
@@ -121,11 +123,11 @@ fn check_signed(mode: SignMode) {
 }
 
 /// Encrypting (optionally after signing): every recipient and the sender can open it.
-fn check_encrypted(sign: Option<SignMode>) {
+fn check_encrypted(sign: Option<SignMode>, backend: KeyBackend) {
     let tools = Tool::available();
     let mut opts = Options::encrypt();
     opts.sign = sign;
-    let p = protector(opts);
+    let p = protector_with(opts, backend);
     let mut rows = Vec::new();
     for (name, eml) in smime_testkit::corpus() {
         let protected = p.protect(&eml).unwrap();
@@ -153,7 +155,7 @@ fn check_encrypted(sign: Option<SignMode>) {
                     .unwrap_or_else(|d| panic!("{tool} as {reader}, {name}: {d}"));
             }
             rows.push(format!(
-                "{sign:?}+encrypt {name} {tool}: opened by {} readers, parts equal",
+                "{sign:?}+encrypt {backend:?} {name} {tool}: opened by {} readers, parts equal",
                 readers.len()
             ));
             // Someone who is not a recipient cannot.
@@ -175,23 +177,46 @@ const SENDER: &str = smime_testkit::SENDER;
 
 #[test]
 fn opaque_signed_verifies_everywhere() {
-    check_signed(SignMode::Opaque);
+    for backend in backends() {
+        check_signed(SignMode::Opaque, backend);
+    }
 }
 
 #[test]
 fn detached_signed_verifies_everywhere() {
-    check_signed(SignMode::Detached);
+    for backend in backends() {
+        check_signed(SignMode::Detached, backend);
+    }
 }
 
 #[test]
 fn encrypted_opens_for_every_recipient_and_the_sender() {
-    check_encrypted(None);
+    // No signature: the signing-key implementation plays no part.
+    check_encrypted(None, KeyBackend::RustCrypto);
 }
 
 #[test]
 fn signed_then_encrypted_opens_and_verifies_everywhere() {
-    check_encrypted(Some(SignMode::Opaque));
-    check_encrypted(Some(SignMode::Detached));
+    for backend in backends() {
+        check_encrypted(Some(SignMode::Opaque), backend);
+        check_encrypted(Some(SignMode::Detached), backend);
+    }
+}
+
+#[test]
+fn both_key_implementations_make_the_same_signature() {
+    // PKCS#1 v1.5 is deterministic: the same key and input give the same bytes.
+    let eml = smime_testkit::corpus_file("html-inline-image.eml");
+    let outputs: Vec<Vec<u8>> = backends()
+        .into_iter()
+        .map(|b| {
+            protector_with(Options::sign(SignMode::Opaque), b)
+                .protect(&eml)
+                .unwrap()
+                .message
+        })
+        .collect();
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
 }
 
 #[test]

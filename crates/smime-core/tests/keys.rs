@@ -158,37 +158,42 @@ fn encrypted_and_broken_key_files_get_clear_errors() {
         "d@x.com.crt",
         "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
     );
-    let keys = KeyStore::open(dir.path()).unwrap();
-    let e = keys.signer("a@x.com", now()).unwrap_err().to_string();
-    assert!(e.contains("a@x.com.pem") && e.contains("encrypted"), "{e}");
-    let e = keys.signer("b@x.com", now()).unwrap_err().to_string();
-    assert!(e.contains("b@x.com.pem") && e.contains("PKCS#8"), "{e}");
-    let e = keys.signer("c@x.com", now()).unwrap_err().to_string();
-    assert!(
-        e.contains("c@x.com.pem") && e.contains("no PEM private key"),
-        "{e}"
-    );
-    let e = keys.recipient("d@x.com", now()).unwrap_err().to_string();
-    assert!(
-        e.contains("d@x.com.crt") && e.contains("cannot be read"),
-        "{e}"
-    );
+    for backend in backends() {
+        let keys = KeyStore::open(dir.path())
+            .unwrap()
+            .with_key_backend(backend);
+        let e = keys.signer("a@x.com", now()).unwrap_err().to_string();
+        assert!(e.contains("a@x.com.pem") && e.contains("encrypted"), "{e}");
+        let e = keys.signer("b@x.com", now()).unwrap_err().to_string();
+        assert!(e.contains("b@x.com.pem") && e.contains("PKCS#8"), "{e}");
+        let e = keys.signer("c@x.com", now()).unwrap_err().to_string();
+        assert!(
+            e.contains("c@x.com.pem") && e.contains("no PEM private key"),
+            "{e}"
+        );
+        let e = keys.recipient("d@x.com", now()).unwrap_err().to_string();
+        assert!(
+            e.contains("d@x.com.crt") && e.contains("cannot be read"),
+            "{e}"
+        );
+    }
 }
 
 #[test]
 fn debug_output_holds_no_key_material() {
-    let keys = KeyStore::open(keys_dir()).unwrap();
-    let s = keys.signer("alice@example.com", now()).unwrap();
-    let dbg = format!("{s:?} {keys:?}");
-    assert!(
-        dbg.contains("RsaSigningKey") && dbg.contains("bits: 2048"),
-        "{dbg}"
-    );
-    // No long run of hex or base64 digits, which is what key bytes would print as.
-    let longest_run = dbg
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    assert!(longest_run < 40, "{dbg}");
+    for backend in backends() {
+        let keys = KeyStore::open(keys_dir())
+            .unwrap()
+            .with_key_backend(backend);
+        let s = keys.signer("alice@example.com", now()).unwrap();
+        let dbg = format!("{s:?} {keys:?}");
+        assert!(dbg.contains("SigningKey { bits: 2048, .. }"), "{dbg}");
+        // No long run of hex or base64 digits, which is what key bytes would print as.
+        let longest_run = dbg
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_run < 40, "{dbg}");
+    }
 }
