@@ -1,61 +1,317 @@
-//! The command line, as a clap definition and nothing else (also read by the build of
-//! completions and the man page).
+//! The command line, as a clap definition and nothing else.
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
-/// Sign and/or encrypt an email (.eml) with S/MIME.
+/// Sign and/or encrypt emails (.eml) with S/MIME, and inject them by SMTP or the SparkPost API.
 ///
 /// Keys are found by address in the keys directory, as sparkpostSMIME.py did:
 /// `<From address>.pem` holds the sender's private key (and may hold its certificate and
 /// chain), `<address>.crt` holds each recipient's certificate. Lookup ignores case.
-/// The result goes to standard output, or to the file given with -o.
+///
+/// Without --send-smtp or --send-api the result goes to standard output (one input), to -o
+/// FILE, or into --output-dir (several inputs). Status lines and errors go to standard error.
+///
+/// Exit codes: 0 all done; 2 usage; 65 bad input; 66 input unreadable; 69 a permanent send
+/// failure; 70 internal error; 73 output not writable; 75 only temporary failures (retry later).
 #[derive(Debug, Parser)]
-#[command(name = "smime", version, about, long_about = None)]
-#[command(group(ArgGroup::new("signing").args(["sign", "sign_detached"])))]
+#[command(name = "smime", version, about, long_about, max_term_width = 100)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub(crate) struct Cli {
-    /// The email to protect (.eml, CRLF or LF line endings).
-    #[arg(value_name = "FILE")]
-    pub(crate) file: PathBuf,
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print the MIME tree of a message: types, encodings, sizes, S/MIME layers.
+    Show {
+        /// The message; standard input when absent or `-`.
+        file: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on standard output.
+    Man,
+}
+
+/// Transport security for SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TlsArg {
+    /// Implicit TLS on port 465, else STARTTLS required.
+    Auto,
+    /// STARTTLS required; fail if the server does not offer it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// STARTTLS if the server offers it, else unencrypted (no credentials are then sent).
+    Opportunistic,
+    /// No encryption: for an MTA on a private network (PowerMTA, Momentum).
+    None,
+}
+
+/// Which implementation makes RSA signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BackendArg {
+    /// aws-lc-rs: native assembly, the fast default.
+    AwsLc,
+    /// RustCrypto `rsa`: pure Rust.
+    Rustcrypto,
+}
+
+/// Whether to add SparkPost's `X-MSYS-API` header (campaign, tracking off) on SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MsysArg {
+    /// When the SMTP host is SparkPost's relay.
+    Auto,
+    /// Always (Momentum also reads it).
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("signing").args(["sign", "sign_detached"])))]
+#[command(group(ArgGroup::new("send").args(["send_smtp", "send_api"])))]
+pub(crate) struct RunArgs {
+    /// Emails to process: files, directories (their *.eml), or `-` to read a list of paths,
+    /// one per line, from standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
 
     /// Sign, opaque (application/pkcs7-mime): survives services that rewrite bodies.
-    #[arg(long)]
+    #[arg(long, help_heading = "S/MIME")]
     pub(crate) sign: bool,
 
     /// Sign, detached (multipart/signed): readable without S/MIME support.
-    #[arg(long, visible_alias = "sign_detached")]
+    #[arg(long, visible_alias = "sign_detached", help_heading = "S/MIME")]
     pub(crate) sign_detached: bool,
 
-    /// Encrypt to every To, Cc and Bcc recipient (and to the sender, see --no-encrypt-to-self).
-    #[arg(long)]
+    /// Encrypt to every To, Cc and Bcc recipient, and to the sender.
+    #[arg(long, help_heading = "S/MIME")]
     pub(crate) encrypt: bool,
 
-    /// Directory holding <address>.pem and <address>.crt files.
-    #[arg(long, value_name = "DIR", env = "SMIME_KEYS", default_value = ".")]
-    pub(crate) keys: PathBuf,
-
-    /// The sender's private key file, instead of <From address>.pem in the keys directory.
-    #[arg(long, value_name = "PATH", env = "SMIME_SIGNER_KEY")]
-    pub(crate) signer_key: Option<PathBuf>,
-
-    /// The sender's certificate file (and chain), instead of <From address>.crt.
-    #[arg(long, value_name = "PATH", env = "SMIME_SIGNER_CERT")]
-    pub(crate) signer_cert: Option<PathBuf>,
-
     /// Encrypt with AES-128-CBC instead of AES-256-CBC.
-    #[arg(long, requires = "encrypt")]
+    #[arg(long, requires = "encrypt", help_heading = "S/MIME")]
     pub(crate) aes128: bool,
 
     /// Do not add the sender as a recipient of encrypted mail.
-    #[arg(long, requires = "encrypt")]
+    #[arg(long, requires = "encrypt", help_heading = "S/MIME")]
     pub(crate) no_encrypt_to_self: bool,
 
+    /// Directory holding <address>.pem and <address>.crt files.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "SMIME_KEYS",
+        default_value = ".",
+        help_heading = "Keys"
+    )]
+    pub(crate) keys: PathBuf,
+
+    /// The sender's private key file, instead of <From address>.pem in the keys directory.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "SMIME_SIGNER_KEY",
+        help_heading = "Keys"
+    )]
+    pub(crate) signer_key: Option<PathBuf>,
+
+    /// The sender's certificate file (and chain), instead of <From address>.crt.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "SMIME_SIGNER_CERT",
+        help_heading = "Keys"
+    )]
+    pub(crate) signer_cert: Option<PathBuf>,
+
+    /// Which implementation makes RSA signatures.
+    #[arg(long, value_enum, default_value = "aws-lc", help_heading = "Keys")]
+    pub(crate) key_backend: BackendArg,
+
     /// Skip every certificate check (dates, usages, address, key size). For tests only.
-    #[arg(long)]
+    #[arg(long, help_heading = "Keys")]
     pub(crate) dangerous_skip_cert_checks: bool,
 
-    /// Write the result to this file instead of standard output.
-    #[arg(short, long, value_name = "PATH")]
+    /// Inject by SMTP into SMTP_HOST (SparkPost's relay, PowerMTA, Momentum, any MTA).
+    #[arg(long, visible_alias = "send_smtp", help_heading = "Sending")]
+    pub(crate) send_smtp: bool,
+
+    /// Inject by the SparkPost Transmissions API (SPARKPOST_HOST, SPARKPOST_API_KEY).
+    #[arg(long, visible_alias = "send_api", help_heading = "Sending")]
+    pub(crate) send_api: bool,
+
+    /// Turn SparkPost open and click tracking on (API only; refused with signing, since
+    /// tracking rewrites the body and breaks the signature).
+    #[arg(
+        long,
+        requires = "send_api",
+        conflicts_with = "signing",
+        help_heading = "Sending"
+    )]
+    pub(crate) track: bool,
+
+    /// SparkPost campaign id (API, and the X-MSYS-API header on SMTP).
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "sparkpost-SMIME",
+        help_heading = "Sending"
+    )]
+    pub(crate) campaign: String,
+
+    /// Messages in flight at once: SMTP connections or API requests (default: 10 for
+    /// SparkPost, which allows 10; 4 for other SMTP servers).
+    #[arg(long, value_name = "N", help_heading = "Sending")]
+    pub(crate) concurrency: Option<usize>,
+
+    /// Attempts per message for temporary failures (4xx, 5xx HTTP, timeouts, 429).
+    #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Sending")]
+    pub(crate) attempts: u32,
+
+    /// Seconds to wait before the first retry (then doubling).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 5.0,
+        help_heading = "Sending"
+    )]
+    pub(crate) retry_wait: f64,
+
+    /// SMTP server.
+    #[arg(long, value_name = "HOST", env = "SMTP_HOST", help_heading = "SMTP")]
+    pub(crate) smtp_host: Option<String>,
+
+    /// SMTP port.
+    #[arg(
+        long,
+        value_name = "PORT",
+        env = "SMTP_PORT",
+        default_value_t = 25,
+        help_heading = "SMTP"
+    )]
+    pub(crate) smtp_port: u16,
+
+    /// SMTP AUTH user (AUTH only when user and password are both set; SparkPost:
+    /// SMTP_Injection).
+    #[arg(long, value_name = "USER", env = "SMTP_USER", help_heading = "SMTP")]
+    pub(crate) smtp_user: Option<String>,
+
+    /// SMTP AUTH password (SparkPost: an API key). Prefer the variable or a file to the flag,
+    /// which other users can see in the process list.
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        env = "SMTP_PASSWORD",
+        hide_env_values = true,
+        help_heading = "SMTP"
+    )]
+    pub(crate) smtp_password: Option<String>,
+
+    /// Read the SMTP password from this file (first line).
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "smtp_password",
+        help_heading = "SMTP"
+    )]
+    pub(crate) smtp_password_file: Option<PathBuf>,
+
+    /// Transport security.
+    #[arg(long, value_enum, default_value = "auto", help_heading = "SMTP")]
+    pub(crate) tls: TlsArg,
+
+    /// Extra CA certificates (PEM) to trust for TLS, besides the system's.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "SMIME_CA_FILE",
+        help_heading = "SMTP"
+    )]
+    pub(crate) ca_file: Option<PathBuf>,
+
+    /// Accept any TLS certificate. Dangerous: anyone on the path can read the mail and the
+    /// password.
+    #[arg(long, help_heading = "SMTP")]
+    pub(crate) dangerous_accept_invalid_certs: bool,
+
+    /// Allow AUTH over an unencrypted connection. Dangerous: the password crosses in clear.
+    #[arg(long, help_heading = "SMTP")]
+    pub(crate) dangerous_allow_plaintext_auth: bool,
+
+    /// Messages per SMTP connection before it is closed and replaced.
+    #[arg(long, value_name = "N", default_value_t = 100, help_heading = "SMTP")]
+    pub(crate) max_per_connection: u32,
+
+    /// Add SparkPost's X-MSYS-API header (campaign, tracking off, transactional).
+    #[arg(long, value_enum, default_value = "auto", help_heading = "SMTP")]
+    pub(crate) msys_header: MsysArg,
+
+    /// SparkPost API key.
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "SPARKPOST_API_KEY",
+        hide_env_values = true,
+        help_heading = "SparkPost API"
+    )]
+    pub(crate) api_key: Option<String>,
+
+    /// Read the SparkPost API key from this file (first line).
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "api_key",
+        help_heading = "SparkPost API"
+    )]
+    pub(crate) api_key_file: Option<PathBuf>,
+
+    /// SparkPost API host or URL (EU: api.eu.sparkpost.com).
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "SPARKPOST_HOST",
+        help_heading = "SparkPost API"
+    )]
+    pub(crate) api_host: Option<String>,
+
+    /// Write the result here instead of standard output (one input, no sending).
+    #[arg(short, long, value_name = "PATH", conflicts_with_all = ["send", "output_dir"], help_heading = "Output")]
     pub(crate) output: Option<PathBuf>,
+
+    /// Write each result into this directory, under its input's name (no sending).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "send",
+        help_heading = "Output"
+    )]
+    pub(crate) output_dir: Option<PathBuf>,
+
+    /// One JSON object per message on standard output (file, status, recipients, id or
+    /// error, elapsed).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) json: bool,
+
+    /// Append every outcome to this file; a rerun with the same journal skips what was
+    /// already accepted.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) journal: Option<PathBuf>,
+
+    /// No status lines, no progress bar: errors and the summary only.
+    #[arg(short, long, help_heading = "Output")]
+    pub(crate) quiet: bool,
+
+    /// Refuse input files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 50 * 1024 * 1024, help_heading = "Output")]
+    pub(crate) max_size: u64,
 }

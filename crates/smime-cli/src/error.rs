@@ -3,17 +3,24 @@
 use std::path::PathBuf;
 
 use smime_core::{CertProblem, KeyError, ParseError, ProtectError};
+use smime_transport::SendError;
 
 /// Exit codes (sysexits.h), one per class of failure.
 pub(crate) mod exit {
+    /// Usage or configuration error (clap uses 2 as well).
+    pub(crate) const USAGE: i32 = 2;
     /// Bad input: not an email, no From or To, no usable key or certificate.
     pub(crate) const DATA_ERR: i32 = 65;
     /// The input file cannot be read.
     pub(crate) const NO_INPUT: i32 = 66;
+    /// A permanent send failure.
+    pub(crate) const UNAVAILABLE: i32 = 69;
     /// An internal failure (a bug, or a failing signing key).
     pub(crate) const SOFTWARE: i32 = 70;
     /// The output cannot be written.
     pub(crate) const CANT_CREATE: i32 = 73;
+    /// Only temporary failures: try again later.
+    pub(crate) const TEMP_FAIL: i32 = 75;
 }
 
 /// A failure, ready to print.
@@ -24,6 +31,12 @@ pub(crate) enum CliError {
         file: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}: is {size} bytes, over the --max-size limit of {limit}", file.display())]
+    TooLarge {
+        file: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     #[error("{}: {source}", file.display())]
     Protect { file: PathBuf, source: ProtectError },
     #[error("cannot open keys: {0}")]
@@ -33,38 +46,38 @@ pub(crate) enum CliError {
         file: PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Setup(SendError),
+    #[error("{}: {source}", file.display())]
+    Send { file: PathBuf, source: SendError },
 }
 
 impl CliError {
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
             CliError::ReadInput { .. } => exit::NO_INPUT,
+            CliError::TooLarge { .. } => exit::DATA_ERR,
             CliError::Protect { source, .. } => match source {
                 ProtectError::Sign { .. } | ProtectError::Encode(_) => exit::SOFTWARE,
                 _ => exit::DATA_ERR,
             },
             CliError::Keys(_) => exit::DATA_ERR,
             CliError::WriteOutput { .. } => exit::CANT_CREATE,
+            CliError::Config(_) | CliError::Setup(_) => exit::USAGE,
+            CliError::Send { source, .. } => {
+                if source.is_transient() {
+                    exit::TEMP_FAIL
+                } else {
+                    exit::UNAVAILABLE
+                }
+            }
         }
     }
 
     /// A short suggestion for the operator, when there is one.
     pub(crate) fn hint(&self) -> Option<&'static str> {
-        let key_hint = |e: &KeyError| match e {
-            KeyError::NotFound { .. } => Some("check --keys (or SMIME_KEYS) and the file names"),
-            KeyError::Dir { .. } => Some("check --keys (or SMIME_KEYS)"),
-            KeyError::Rejected { problem, .. } => Some(match problem {
-                CertProblem::KeyMismatch => {
-                    "the .pem key and the certificate are from different pairs"
-                }
-                CertProblem::AddressMismatch { .. } => "the certificate is for another address",
-                CertProblem::Expired { .. } | CertProblem::NotYetValid { .. } => {
-                    "renew the certificate (or check the system clock)"
-                }
-                _ => "use a certificate issued for S/MIME (emailProtection, RSA 2048-8192 bits)",
-            }),
-            _ => None,
-        };
         match self {
             CliError::Keys(e) => key_hint(e),
             CliError::Protect { source, .. } => match source {
@@ -74,7 +87,54 @@ impl CliError {
                 }
                 _ => None,
             },
+            CliError::Send { source, .. } | CliError::Setup(source) => send_hint(source),
             _ => None,
         }
     }
+}
+
+fn key_hint(e: &KeyError) -> Option<&'static str> {
+    match e {
+        KeyError::NotFound { .. } => Some("check --keys (or SMIME_KEYS) and the file names"),
+        KeyError::Dir { .. } => Some("check --keys (or SMIME_KEYS)"),
+        KeyError::Rejected { problem, .. } => Some(match problem {
+            CertProblem::KeyMismatch => "the .pem key and the certificate are from different pairs",
+            CertProblem::AddressMismatch { .. } => "the certificate is for another address",
+            CertProblem::Expired { .. } | CertProblem::NotYetValid { .. } => {
+                "renew the certificate (or check the system clock)"
+            }
+            _ => "use a certificate issued for S/MIME (emailProtection, RSA 2048-8192 bits)",
+        }),
+        _ => None,
+    }
+}
+
+/// Hints for the replies operators meet most (see the ancestor's notes).
+pub(crate) fn send_hint(e: &SendError) -> Option<&'static str> {
+    let code = e.reply().map(|r| r.code());
+    let text = e.to_string().to_ascii_lowercase();
+    if code == Some(530) || text.contains("authorization required") {
+        return Some("the server wants AUTH: set SMTP_USER and SMTP_PASSWORD");
+    }
+    if code == Some(535) || (e.is_auth() && e.http_status().is_none()) {
+        return Some(
+            "check SMTP_USER and SMTP_PASSWORD (SparkPost: SMTP_Injection and an API key)",
+        );
+    }
+    if text.contains("relaying denied") || text.contains("relay access denied") {
+        return Some("check SMTP_PORT (SparkPost: 587 or 2525) and the credentials");
+    }
+    if matches!(e.http_status(), Some(401 | 403)) {
+        return Some("check SPARKPOST_API_KEY and its Transmissions permission");
+    }
+    if e.http_status() == Some(420) {
+        return Some("a SparkPost sending limit was reached; nothing was sent");
+    }
+    if e.is_tls() {
+        return Some("check --ca-file (SMIME_CA_FILE) or --tls");
+    }
+    if e.is_timeout() {
+        return Some("the server is slow or unreachable: check SMTP_HOST / SPARKPOST_HOST");
+    }
+    None
 }

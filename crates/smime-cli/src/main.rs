@@ -1,108 +1,193 @@
-//! `smime`: sign and encrypt emails with S/MIME. Parses the command line, runs, and maps
-//! errors to exit codes; the work is in `smime-core`.
+//! `smime`: sign and encrypt emails with S/MIME and inject them. Parses the command line,
+//! checks what clap cannot, runs, and maps outcomes to exit codes; the work is in
+//! `smime-core` and `smime-transport`.
 
 #![forbid(unsafe_code)]
 
 mod cli;
 mod error;
+mod inputs;
+mod journal;
+mod output;
+mod report;
+mod run;
+mod target;
 
-use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
-use clap::Parser;
-use smime_core::{Cipher, KeyStore, Options, Protector, SignMode};
+use clap::{CommandFactory, Parser};
+use smime_core::{Cipher, KeyBackend, KeyStore, Options, Protector, SignMode};
+use smime_transport::RetryPolicy;
 
-use crate::cli::Cli;
-use crate::error::CliError;
+use crate::cli::{BackendArg, Cli, Command, RunArgs};
+use crate::error::{CliError, exit};
+use crate::report::Reporter;
+use crate::run::{Run, Sink};
 
 fn main() {
     let cli = Cli::parse();
-    if !cli.sign && !cli.sign_detached && !cli.encrypt {
-        let mut cmd = <Cli as clap::CommandFactory>::command();
-        cmd.error(
-            clap::error::ErrorKind::MissingRequiredArgument,
-            "nothing to do: give --sign, --sign-detached and/or --encrypt",
-        )
-        .exit();
-    }
-    if let Err(e) = run(&cli) {
-        let mut line = format!("smime: {e}");
-        if let Some(hint) = e.hint() {
-            line.push_str(&format!(" (hint: {hint})"));
+    let code = match cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(shell, &mut Cli::command(), "smime", &mut std::io::stdout());
+            0
         }
-        eprintln!("{line}");
-        std::process::exit(e.exit_code());
-    }
+        Some(Command::Man) => {
+            let man = clap_mangen::Man::new(Cli::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) => fail(&CliError::WriteOutput {
+                    file: "<stdout>".into(),
+                    source: e,
+                }),
+            }
+        }
+        Some(Command::Show { file: _ }) => {
+            eprintln!("smime: show is not available in this build");
+            exit::SOFTWARE
+        }
+        None => match protect_and_send(&cli.run) {
+            Ok(code) => code,
+            Err(e) => fail(&e),
+        },
+    };
+    std::process::exit(code);
 }
 
-fn run(cli: &Cli) -> Result<(), CliError> {
-    let mut keys = KeyStore::open(&cli.keys).map_err(CliError::Keys)?;
-    if let Some(p) = &cli.signer_key {
+fn fail(e: &CliError) -> i32 {
+    let mut line = format!("smime: {e}");
+    if let Some(hint) = e.hint() {
+        line.push_str(&format!(" (hint: {hint})"));
+    }
+    eprintln!("{line}");
+    e.exit_code()
+}
+
+fn usage(message: &str) -> ! {
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+fn protect_and_send(args: &RunArgs) -> Result<i32, CliError> {
+    if !args.sign && !args.sign_detached && !args.encrypt {
+        usage("nothing to do: give --sign, --sign-detached and/or --encrypt");
+    }
+    let files = inputs::expand(&args.files)?;
+    if files.is_empty() {
+        usage("no input files (a directory without *.eml, or an empty list on stdin)");
+    }
+    let target = target::build(args)?;
+    let sink = match (target, &args.output, &args.output_dir) {
+        (Some(t), _, _) => Sink::Send(t),
+        (None, Some(path), _) if files.len() == 1 => Sink::File(path.clone()),
+        (None, Some(_), _) => usage("-o takes one input; use --output-dir for several"),
+        (None, None, Some(dir)) => {
+            std::fs::create_dir_all(dir).map_err(|source| CliError::WriteOutput {
+                file: dir.clone(),
+                source,
+            })?;
+            Sink::Dir(dir.clone())
+        }
+        (None, None, None) if files.len() > 1 => {
+            usage("several inputs: give --output-dir, --send-smtp or --send-api")
+        }
+        (None, None, None) if args.json => {
+            usage("--json uses standard output: give -o, --output-dir or a send option")
+        }
+        (None, None, None) => Sink::Stdout,
+    };
+
+    let protector = Arc::new(protector(args)?);
+    let journal = match &args.journal {
+        Some(path) => {
+            Some(
+                journal::Journal::open(path).map_err(|source| CliError::WriteOutput {
+                    file: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
+    let target_ref = match &sink {
+        Sink::Send(t) => Some(t),
+        _ => None,
+    };
+    let reporter = Arc::new(Reporter::new(
+        files.len(),
+        args.quiet,
+        args.json,
+        target_ref,
+        journal,
+    ));
+    let retry = RetryPolicy::default()
+        .max_attempts(args.attempts.max(1))
+        .first_backoff(Duration::from_secs_f64(args.retry_wait.clamp(0.0, 3600.0)));
+    let run = Run {
+        protector,
+        files,
+        sink,
+        max_size: args.max_size,
+        retry,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Config(format!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(run.execute(reporter)))
+}
+
+fn protector(args: &RunArgs) -> Result<Protector, CliError> {
+    let mut keys = KeyStore::open(&args.keys).map_err(CliError::Keys)?;
+    keys = keys.with_key_backend(match args.key_backend {
+        BackendArg::AwsLc => KeyBackend::AwsLc,
+        BackendArg::Rustcrypto => KeyBackend::RustCrypto,
+    });
+    if let Some(p) = &args.signer_key {
+        target::warn_if_exposed(p);
         keys = keys.with_signer_key_file(p);
     }
-    if let Some(p) = &cli.signer_cert {
+    if let Some(p) = &args.signer_cert {
         keys = keys.with_signer_cert_file(p);
     }
-    if cli.dangerous_skip_cert_checks {
+    if args.dangerous_skip_cert_checks {
         keys = keys.dangerous_skip_certificate_checks();
     }
+    warn_exposed_keys(&args.keys);
     let mut options = Options::default();
-    options.sign = if cli.sign {
+    options.sign = if args.sign {
         Some(SignMode::Opaque)
-    } else if cli.sign_detached {
+    } else if args.sign_detached {
         Some(SignMode::Detached)
     } else {
         None
     };
-    options.encrypt = cli.encrypt;
-    options.encrypt_to_self = !cli.no_encrypt_to_self;
-    if cli.aes128 {
+    options.encrypt = args.encrypt;
+    options.encrypt_to_self = !args.no_encrypt_to_self;
+    if args.aes128 {
         options.cipher = Cipher::Aes128Cbc;
     }
-    let protector = Protector::new(Arc::new(keys), options);
-
-    let input = std::fs::read(&cli.file).map_err(|source| CliError::ReadInput {
-        file: cli.file.clone(),
-        source,
-    })?;
-    let out = protector
-        .protect(&input)
-        .map_err(|source| CliError::Protect {
-            file: cli.file.clone(),
-            source,
-        })?;
-    match &cli.output {
-        Some(path) => write_atomically(path, &out.message),
-        None => write_stdout(&out.message),
-    }
+    Ok(Protector::new(Arc::new(keys), options))
 }
 
-/// Writes to a temporary file beside `path`, then renames it: never a half-written result.
-fn write_atomically(path: &Path, data: &[u8]) -> Result<(), CliError> {
-    let err = |source| CliError::WriteOutput {
-        file: path.to_owned(),
-        source,
+/// Warns, in one line, about private key files in the keys directory that others can read.
+fn warn_exposed_keys(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(data).map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
-fn write_stdout(data: &[u8]) -> Result<(), CliError> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(data).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(()),
-        // A closed pipe (`smime ... | head`) is not an error worth reporting.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(source) => Err(CliError::WriteOutput {
-            file: "<stdout>".into(),
-            source,
-        }),
+    let exposed = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("pem")))
+        .filter(|p| target::is_exposed(p))
+        .count();
+    if exposed > 0 {
+        eprintln!(
+            "smime: warning: {exposed} private key file(s) in {} can be read by group or others \
+             (chmod 600 {}/*.pem)",
+            dir.display(),
+            dir.display()
+        );
     }
 }
