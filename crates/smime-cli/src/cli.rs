@@ -191,15 +191,9 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "HOST", env = "SMTP_HOST", help_heading = "SMTP")]
     pub(crate) smtp_host: Option<String>,
 
-    /// SMTP port.
-    #[arg(
-        long,
-        value_name = "PORT",
-        env = "SMTP_PORT",
-        default_value_t = 25,
-        help_heading = "SMTP"
-    )]
-    pub(crate) smtp_port: u16,
+    /// SMTP port [default: 25].
+    #[arg(long, value_name = "PORT", env = "SMTP_PORT", help_heading = "SMTP")]
+    pub(crate) smtp_port: Option<String>,
 
     /// SMTP AUTH user (AUTH only when user and password are both set; SparkPost:
     /// SMTP_Injection).

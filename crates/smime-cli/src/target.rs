@@ -83,6 +83,13 @@ fn smtp(args: &RunArgs) -> Result<Target, CliError> {
         (Some(p), None) if !p.is_empty() => Some(Secret::new(p.clone())),
         _ => None,
     };
+    // An empty SMTP_PORT counts as unset, as it did for the ancestor.
+    let port = match args.smtp_port.as_deref().map(str::trim) {
+        None | Some("") => 25,
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| CliError::Config(format!("SMTP_PORT {p:?} is not a port number")))?,
+    };
     let user = args.smtp_user.as_deref().filter(|u| !u.is_empty());
     // AUTH only when both are set, as before.
     let credentials = match (user, password) {
@@ -90,7 +97,7 @@ fn smtp(args: &RunArgs) -> Result<Target, CliError> {
         _ => None,
     };
     let tls = match args.tls {
-        TlsArg::Auto if args.smtp_port == 465 => TlsMode::ImplicitTls,
+        TlsArg::Auto if port == 465 => TlsMode::ImplicitTls,
         // With credentials, never fall back to plain text.
         TlsArg::Auto if credentials.is_some() => TlsMode::StartTlsRequired,
         TlsArg::Auto => TlsMode::StartTlsOpportunistic,
@@ -104,7 +111,7 @@ fn smtp(args: &RunArgs) -> Result<Target, CliError> {
         .concurrency
         .unwrap_or(if is_sparkpost { 10 } else { 4 })
         .max(1);
-    let mut b = SmtpSender::builder(host, args.smtp_port)
+    let mut b = SmtpSender::builder(host, port)
         .tls(tls)
         .pool_size(concurrency)
         .max_messages_per_connection(args.max_per_connection.max(1))
@@ -142,10 +149,7 @@ fn smtp(args: &RunArgs) -> Result<Target, CliError> {
     };
     Ok(Target {
         sender: Arc::new(sender),
-        opened: format!(
-            "Opened SMTP connection ({mode}) to {host}, port {}{user_part}",
-            args.smtp_port
-        ),
+        opened: format!("Opened SMTP connection ({mode}) to {host}, port {port}{user_part}"),
         concurrency,
         api: false,
         tracking: false,

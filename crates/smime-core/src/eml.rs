@@ -26,8 +26,15 @@ impl Mailbox {
 impl std::fmt::Display for Mailbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.name {
-            Some(n) if !n.is_empty() => write!(f, "{n} <{}>", self.address),
-            _ => write!(f, "<{}>", self.address),
+            Some(n) if !n.is_empty() => {
+                if n.chars().any(|c| "()<>[]:;@\\,.\"".contains(c)) {
+                    let escaped = n.replace('\\', "\\\\").replace('"', "\\\"");
+                    write!(f, "\"{escaped}\" <{}>", self.address)
+                } else {
+                    write!(f, "{n} <{}>", self.address)
+                }
+            }
+            _ => f.write_str(&self.address),
         }
     }
 }
@@ -337,6 +344,15 @@ Subject: hi\n\nbody\n";
             ]
         );
         assert_eq!(e.recipients()[0].mailbox.name.as_deref(), Some("Doe, Bob"));
+        assert_eq!(
+            e.recipients()[0].mailbox.to_string(),
+            "\"Doe, Bob\" <bob@example.net>"
+        );
+        assert_eq!(
+            e.recipients()[1].mailbox.to_string(),
+            "\"Carol \\\"C\\\" Smith\" <Carol@Example.org>"
+        );
+        assert_eq!(e.recipients()[3].mailbox.to_string(), "dave@example.net");
         assert_eq!(e.body, b"body\r\n");
         assert!(e.outer_header().all(|f| !f.is("Bcc")));
     }
