@@ -15,9 +15,15 @@ const COUNT: usize = 500;
 
 #[test]
 fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
-    let Some((port, maildir)) = postfix() else { return };
+    let Some((port, maildir)) = postfix() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let tag = format!("resume-{}-{}", std::process::id(), Instant::now().elapsed().as_nanos());
+    let tag = format!(
+        "resume-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    );
     let inputs = dir.path().join("in");
     std::fs::create_dir(&inputs).unwrap();
     let body = "A line of text for the bulk test.\r\n".repeat(40);
@@ -33,7 +39,14 @@ fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
     let command = || {
         let mut c = smime();
         c.arg(&inputs)
-            .args(["--sign", "--encrypt", "--send-smtp", "--concurrency", "4", "--journal"])
+            .args([
+                "--sign",
+                "--encrypt",
+                "--send-smtp",
+                "--concurrency",
+                "4",
+                "--journal",
+            ])
             .arg(&journal)
             .env("SMIME_KEYS", keys())
             .env("SMTP_HOST", "127.0.0.1")
@@ -42,7 +55,11 @@ fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
     };
 
     // First run: interrupt it once a fifth of the messages are recorded.
-    let mut child = command().stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let recorded = std::fs::read_to_string(&journal).map_or(0, |j| j.lines().count());
@@ -59,15 +76,25 @@ fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
     let first = child.wait_with_output().unwrap();
     let first_err = String::from_utf8_lossy(&first.stderr);
     let recorded = std::fs::read_to_string(&journal).unwrap().lines().count();
-    assert!(recorded < COUNT, "the run finished before it could be interrupted");
-    assert_eq!(first.status.code(), Some(75), "interrupted: retry later\n{first_err}");
+    assert!(
+        recorded < COUNT,
+        "the run finished before it could be interrupted"
+    );
+    assert_eq!(
+        first.status.code(),
+        Some(75),
+        "interrupted: retry later\n{first_err}"
+    );
     assert!(first_err.contains("Interrupted: "), "{first_err}");
 
     // Second run: the rest.
     let second = command().output().unwrap();
     let second_err = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(0), "{second_err}");
-    assert!(second_err.contains(&format!("{} skipped", recorded)) || recorded == 0, "{second_err}");
+    assert!(
+        second_err.contains(&format!("{} skipped", recorded)) || recorded == 0,
+        "{second_err}"
+    );
 
     // Every message delivered exactly once (delivery is asynchronous: wait for it to settle).
     let ours = || -> Vec<std::path::PathBuf> {

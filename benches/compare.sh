@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Reproduces the headline comparison in one run, on this machine, and prints ratios:
+#
+#   benches/compare.sh            # N=1000 messages (20 KB), LOOP_N=40 for the slow loop
+#
+#   1. build only: `smime --output-dir` (sign+encrypt, aws-lc keys) against
+#      `openssl speed rsa2048` signatures/s x cores (the hardware's limit for this job);
+#   2. bulk send into Postfix's smtp-sink: `smime --send-smtp` (building too) against
+#      `smtp-source` pushing the same pre-built messages over the same number of connections;
+#   3. the approach an operator would script: one `openssl cms -sign | openssl cms -encrypt`
+#      plus one `swaks` per message;
+#   4. peak memory (max RSS) of the bulk run and of one 5 MB message.
+#
+# Needs openssl, python3, and (installed from Debian when root and missing) postfix (smtp-sink,
+# smtp-source) and swaks. Nothing leaves 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATH=$PATH:/usr/sbin:/sbin
+N=${N:-1000}
+LOOP_N=${LOOP_N:-40}
+CONC=${CONC:-4}
+cores=$(nproc)
+
+need=()
+command -v smtp-sink >/dev/null || need+=(postfix)
+command -v swaks >/dev/null || need+=(swaks)
+if ((${#need[@]})); then
+    if [ "$(id -u)" -eq 0 ]; then
+        export DEBIAN_FRONTEND=noninteractive
+        echo "postfix postfix/main_mailer_type select Local only" | debconf-set-selections 2>/dev/null || true
+        apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${need[@]}" >&2
+    else
+        echo "compare.sh: missing ${need[*]}" >&2
+        exit 1
+    fi
+fi
+
+echo "building smime (release)..." >&2
+cargo build -q --release -p smime-cli
+smime=$PWD/target/release/smime
+keys=$PWD/testdata/pki/keys
+work=$(mktemp -d)
+sink_pid=
+cleanup() {
+    [ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Peak RSS (KiB) and wall seconds of a command: "SECONDS KIB".
+measure() {
+    python3 - "$@" <<'PY'
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+el = time.perf_counter() - t
+if r.returncode != 0:
+    sys.exit(f"command failed ({r.returncode}): {' '.join(sys.argv[1:])}")
+print(f"{el:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+PY
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# N distinct 20 KB messages (the corpus' HTML + inline image message, one Message-ID each).
+mkdir -p "$work/in" "$work/built"
+python3 - "$work/in" "$N" <<'PY'
+import sys, pathlib
+src = pathlib.Path("testdata/corpus/html-inline-image.eml").read_bytes()
+out, n = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+for i in range(n):
+    msg = src.replace(b"Message-ID: <", b"Message-ID: <bench%d." % i, 1)
+    (out / f"{i:05d}.eml").write_bytes(msg)
+PY
+size=$(stat -c %s "$work/in/00000.eml")
+
+# 1. Build only.
+read -r build_s build_kib < <(measure "$smime" "$work/in" --keys "$keys" --sign --encrypt --quiet --output-dir "$work/built")
+build_rate=$(python3 -c "print(f'{$N/$build_s:.0f}')")
+ossl_sign=$(openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print $4; exit}')
+ossl_sign=$(python3 -c "print(f'{1/float($ossl_sign) if float($ossl_sign) < 1 else float($ossl_sign):.0f}')" 2>/dev/null || echo 0)
+hw_limit=$(python3 -c "print(int($ossl_sign) * $cores)")
+
+# 2. Bulk send into smtp-sink, and smtp-source with the same pre-built messages.
+port=$(free_port)
+smtp-sink -c "127.0.0.1:$port" 1000 &
+sink_pid=$!
+sleep 0.5
+read -r send_s send_kib < <(SMTP_HOST=127.0.0.1 SMTP_PORT=$port measure "$smime" "$work/in" --keys "$keys" --sign --encrypt --send-smtp --concurrency "$CONC" --quiet)
+send_rate=$(python3 -c "print(f'{$N/$send_s:.0f}')")
+built_one=$(ls "$work/built" | head -1)
+read -r src_s _ < <(measure smtp-source -s "$CONC" -m "$N" -f alice@example.com -t bob@example.net -F "$work/built/$built_one" "127.0.0.1:$port")
+src_rate=$(python3 -c "print(f'{$N/$src_s:.0f}')")
+
+# 3. One openssl | openssl | swaks per message.
+loop() {
+    for f in $(ls "$work/in" | head -n "$LOOP_N"); do
+        openssl cms -sign -nodetach -md sha256 -signer "$keys/alice@example.com.pem" -in "$work/in/$f" \
+            | openssl cms -encrypt -aes256 "$keys/bob@example.net.crt" "$keys/carol@example.org.crt" "$keys/alice@example.com.crt" \
+            > "$work/loop.eml"
+        swaks --silent 2 --server 127.0.0.1 --port "$port" --from alice@example.com --to bob@example.net --data "$work/loop.eml" >/dev/null
+    done
+}
+export -f loop
+export work keys port LOOP_N
+read -r loop_s _ < <(measure bash -c loop)
+loop_rate=$(python3 -c "print(f'{$LOOP_N/$loop_s:.1f}')")
+
+# 4. One 5 MB message.
+python3 - "$work/big.eml" <<'PY'
+import sys, base64, hashlib
+data = b"".join(hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(5 * 1024 * 1024 // 32))
+b64 = base64.encodebytes(data).replace(b"\n", b"\r\n")
+head = (b"From: alice@example.com\r\nTo: bob@example.net\r\nSubject: 5 MB\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nbig\r\n"
+        b"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+        b"Content-Disposition: attachment; filename=big.bin\r\n\r\n")
+open(sys.argv[1], "wb").write(head + b64 + b"\r\n--b--\r\n")
+PY
+big_size=$(stat -c %s "$work/big.eml")
+read -r _ big_kib < <(measure "$smime" "$work/big.eml" --keys "$keys" --sign --encrypt -o "$work/big.out")
+
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+cat <<TABLE
+machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)
+message: $size bytes, sign+encrypt (RSA-2048, aws-lc), recipients: To bob, carol + the sender
+
+| measurement | value | ratio |
+| --- | --- | --- |
+| build only, smime --output-dir ($N messages) | $build_rate msg/s | $(ratio "$build_rate" "$hw_limit") x (openssl speed rsa2048 x $cores = $hw_limit sign/s) |
+| bulk send to smtp-sink, smime ($N, $CONC connections, building too) | $send_rate msg/s | $(ratio "$send_rate" "$src_rate") x smtp-source |
+| smtp-source, same pre-built messages, $CONC connections | $src_rate msg/s | |
+| openssl cms sign + encrypt + swaks, one per message ($LOOP_N) | $loop_rate msg/s | smime is $(ratio "$send_rate" "$loop_rate") x faster |
+| peak memory, bulk run of $N | $((send_kib / 1024)) MiB | |
+| peak memory, one $((big_size / 1024 / 1024)) MB message | $((big_kib / 1024)) MiB | $(ratio "$big_kib" "$((big_size / 1024))") x message size |
+TABLE

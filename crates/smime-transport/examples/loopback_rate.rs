@@ -1,0 +1,292 @@
+//! Loopback throughput for a ~20 KB message, measured in one run:
+//!
+//! - by SMTP into Postfix's `smtp-sink` (a discard server, started here on a free port):
+//!   one connection, then pools of 4 and 10 connections with as many messages in flight;
+//! - `smtp-source` (Postfix's load generator) into the same sink, as a reference;
+//! - by the SparkPost API into an in-process HTTP/1.1 stand-in (keep-alive, fixed 200),
+//!   with 1, 4 and 10 requests in flight.
+//!
+//! ```text
+//! cargo run --release -p smime-transport --example loopback_rate -- [MESSAGES] [--current-thread]
+//! ```
+//!
+//! `smtp-sink` and `smtp-source` come with Postfix (`scripts/postfix-test-env.sh` installs
+//! it); without them only the API figures are printed.
+
+use std::{
+    error::Error,
+    net::{SocketAddr, TcpListener as StdListener},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use smime_transport::{
+    Dispatcher, Envelope, Job, RetryPolicy, Secret, Sender, SmtpSender, SparkPostSender, Timeouts,
+    TlsMode,
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpListener,
+};
+
+const SIZE: usize = 20 * 1024;
+
+fn message() -> Vec<u8> {
+    let mut m = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+Subject: loopback rate\r\nMIME-Version: 1.0\r\n\
+Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    let line = b"MIAGCSqGSIb3DQEHA6CAMIACAQAxggEwMIIBLAIBADCBlDCBjjELMAkGA1UEBhMCVVMxEzAR\r\n";
+    while m.len() + line.len() <= SIZE {
+        m.extend_from_slice(line);
+    }
+    m
+}
+
+fn find(tool: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain([
+            PathBuf::from("/usr/sbin"),
+            PathBuf::from("/usr/lib/postfix/sbin"),
+        ])
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> Result<u16, Box<dyn Error>> {
+    Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+struct Sink(Child);
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_sink(path: &PathBuf, port: u16) -> Result<Sink, Box<dyn Error>> {
+    let mut command = Command::new(path);
+    // As root, smtp-sink insists on dropping privileges.
+    let uid = Command::new("id").arg("-u").output()?.stdout;
+    if uid.trim_ascii() == b"0" {
+        command.args(["-u", "nobody"]);
+    }
+    let child = command
+        .args(["-c", &format!("127.0.0.1:{port}"), "1000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let sink = Sink(child);
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(sink);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err("smtp-sink did not start".into())
+}
+
+async fn measure(
+    sender: Arc<dyn Sender>,
+    concurrency: usize,
+    messages: usize,
+    body: &Arc<[u8]>,
+) -> Result<f64, Box<dyn Error>> {
+    let envelope = Envelope::new("alice@example.com", ["bob@example.net"])?;
+    let dispatcher = Dispatcher::new(sender.clone())
+        .concurrency(concurrency)
+        .retry_policy(RetryPolicy::no_retry());
+    // Warm up: open the connections.
+    let warm = (0..concurrency).map(|_| Job::new(envelope.clone(), body.clone()));
+    for r in dispatcher.send_all(warm).await {
+        r?;
+    }
+    let jobs = (0..messages).map(|_| Job::new(envelope.clone(), body.clone()));
+    let mut failed = 0usize;
+    let started = Instant::now();
+    let summary = dispatcher
+        .send_each(jobs, |_, r| {
+            if r.is_err() {
+                failed += 1;
+            }
+        })
+        .await;
+    let elapsed = started.elapsed();
+    sender.shutdown().await?;
+    if failed > 0 {
+        return Err(format!("{failed} of {messages} messages failed").into());
+    }
+    debug_assert_eq!(summary.sent, messages);
+    Ok(messages as f64 / elapsed.as_secs_f64())
+}
+
+/// A minimal keep-alive HTTP/1.1 server answering every request like the Transmissions API.
+async fn api_stand_in() -> Result<SocketAddr, Box<dyn Error>> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let body = r#"{"results":{"total_rejected_recipients":0,"total_accepted_recipients":1,"id":"1234567"}}"#;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let reply = reply.as_bytes();
+                let mut buf = Vec::with_capacity(64 * 1024);
+                let mut chunk = vec![0u8; 64 * 1024];
+                loop {
+                    // Headers, then Content-Length bytes of body.
+                    let end = loop {
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    while buf.len() < end + length {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    buf.drain(..end + length);
+                    if stream.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let messages: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5000);
+    let current_thread = args.iter().any(|a| a == "--current-thread");
+    let runtime = if current_thread {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    };
+    println!(
+        "tokio runtime: {}",
+        if current_thread {
+            "current_thread"
+        } else {
+            "multi_thread"
+        }
+    );
+    runtime.block_on(run(messages))
+}
+
+async fn run(messages: usize) -> Result<(), Box<dyn Error>> {
+    let body: Arc<[u8]> = message().into();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "{messages} messages of {} bytes, loopback, {cores} CPU(s), release build",
+        body.len()
+    );
+    println!("{:<58} {:>10}", "path", "msg/s");
+
+    match (find("smtp-sink"), find("smtp-source")) {
+        (Some(sink_path), source) => {
+            let port = free_port()?;
+            let _sink = start_sink(&sink_path, port).await?;
+            for (label, pool, cap) in [
+                ("SMTP -> smtp-sink, 1 connection (reused throughout)", 1, 0),
+                (
+                    "SMTP -> smtp-sink, 1 connection, QUIT every 100 msgs",
+                    1,
+                    100,
+                ),
+                (
+                    "SMTP -> smtp-sink, pool 4 (100 msgs per connection)",
+                    4,
+                    100,
+                ),
+                (
+                    "SMTP -> smtp-sink, pool 10 (100 msgs per connection)",
+                    10,
+                    100,
+                ),
+            ] {
+                let sender = SmtpSender::builder("127.0.0.1", port)
+                    .tls(TlsMode::None)
+                    .pool_size(pool)
+                    .max_messages_per_connection(cap)
+                    .timeouts(Timeouts::uniform(Duration::from_secs(30)))
+                    .build()?;
+                let rate = measure(Arc::new(sender), pool, messages, &body).await?;
+                println!("{label:<58} {rate:>10.0}");
+            }
+            if let Some(source) = source {
+                let file =
+                    std::env::temp_dir().join(format!("loopback-rate-{}.eml", std::process::id()));
+                std::fs::write(&file, &body)?;
+                for sessions in [1, 4, 10] {
+                    let started = Instant::now();
+                    let status = Command::new(&source)
+                        .args([
+                            "-s",
+                            &sessions.to_string(),
+                            "-m",
+                            &messages.to_string(),
+                            "-d",
+                        ])
+                        .arg("-F")
+                        .arg(&file)
+                        .arg(format!("127.0.0.1:{port}"))
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status()?;
+                    let rate = messages as f64 / started.elapsed().as_secs_f64();
+                    if status.success() {
+                        let label =
+                            format!("smtp-source -s {sessions} -d -> smtp-sink (reference)");
+                        println!("{label:<58} {rate:>10.0}");
+                    }
+                }
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+        (None, _) => println!("smtp-sink not found: SMTP figures skipped (install postfix)"),
+    }
+
+    let addr = api_stand_in().await?;
+    for concurrency in [1, 4, 10] {
+        let sender = SparkPostSender::builder(Secret::from("loopback-test-key"))
+            .base_url(format!("http://{addr}"))
+            .max_idle_connections(concurrency)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let rate = measure(Arc::new(sender), concurrency, messages, &body).await?;
+        let label = format!("API -> in-process stand-in, {concurrency} in flight");
+        println!("{label:<58} {rate:>10.0}");
+    }
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! Many messages over one [`Sender`] with bounded concurrency and the shared retry policy.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use tokio::{sync::Semaphore, task::JoinSet};
+
+use crate::{
+    envelope::Envelope,
+    error::SendError,
+    receipt::Receipt,
+    retry::{RetryPolicy, send_with_retry},
+    sender::Sender,
+};
+
+/// One message to send: its envelope and its finished bytes.
+#[derive(Clone, Debug)]
+pub struct Job {
+    envelope: Envelope,
+    message: Arc<[u8]>,
+}
+
+impl Job {
+    /// A job. The bytes are shared, not copied, between retries.
+    pub fn new(envelope: Envelope, message: impl Into<Arc<[u8]>>) -> Self {
+        Self {
+            envelope,
+            message: message.into(),
+        }
+    }
+
+    /// The envelope.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// The message.
+    pub fn message(&self) -> &[u8] {
+        &self.message
+    }
+}
+
+/// Counts for a finished run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Messages accepted for at least one recipient.
+    pub sent: usize,
+    /// Messages that failed.
+    pub failed: usize,
+    /// Wall-clock time of the run.
+    pub elapsed: Duration,
+}
+
+/// Sends messages over one [`Sender`], at most `concurrency` at a time (default 10, the
+/// SparkPost limit: match the SMTP pool size), each with the [`RetryPolicy`].
+///
+/// The CLI and library users go through it, so both retry the same way.
+///
+/// ```
+/// use std::sync::Arc;
+/// use smime_transport::{Dispatcher, Envelope, Job, MemorySender};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let sender = Arc::new(MemorySender::new());
+/// let dispatcher = Dispatcher::new(sender.clone()).concurrency(4);
+/// let jobs = (0..3).map(|i| {
+///     let envelope = Envelope::new("a@example.com", [format!("r{i}@example.net")]).expect("valid");
+///     Job::new(envelope, b"Subject: hi\r\n\r\nhello\r\n".to_vec())
+/// });
+/// let results = dispatcher.send_all(jobs).await;
+/// assert!(results.iter().all(Result::is_ok));
+/// assert_eq!(sender.messages().len(), 3);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Dispatcher {
+    sender: Arc<dyn Sender>,
+    concurrency: usize,
+    policy: RetryPolicy,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `sender` with concurrency 10 and the default [`RetryPolicy`].
+    pub fn new(sender: Arc<dyn Sender>) -> Self {
+        Self {
+            sender,
+            concurrency: 10,
+            policy: RetryPolicy::default(),
+        }
+    }
+
+    /// How many messages may be in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The sender.
+    pub fn sender(&self) -> &Arc<dyn Sender> {
+        &self.sender
+    }
+
+    /// Sends one message with the retry policy.
+    pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
+        send_with_retry(&*self.sender, envelope, message, &self.policy).await
+    }
+
+    /// Sends every job; the results come back in the jobs' order.
+    pub async fn send_all(
+        &self,
+        jobs: impl IntoIterator<Item = Job>,
+    ) -> Vec<Result<Receipt, SendError>> {
+        let mut results: Vec<Option<Result<Receipt, SendError>>> = Vec::new();
+        self.send_each(jobs, |index, result| {
+            if results.len() <= index {
+                results.resize_with(index + 1, || None);
+            }
+            results[index] = Some(result);
+        })
+        .await;
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(SendError::permanent("the message was not sent"))))
+            .collect()
+    }
+
+    /// Sends every job and calls `on_done(index, result)` as each finishes (in completion
+    /// order, on the caller's task: print progress from there). Jobs are taken from the
+    /// iterator only as slots free up, so a long run does not hold every message at once.
+    pub async fn send_each<F>(&self, jobs: impl IntoIterator<Item = Job>, mut on_done: F) -> Summary
+    where
+        F: FnMut(usize, Result<Receipt, SendError>),
+    {
+        let started = Instant::now();
+        let mut summary = Summary::default();
+        let mut count = |result: &Result<Receipt, SendError>| match result {
+            Ok(_) => summary.sent += 1,
+            Err(_) => summary.failed += 1,
+        };
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let mut running: JoinSet<(usize, Result<Receipt, SendError>)> = JoinSet::new();
+        let mut finish =
+            |joined: Result<(usize, Result<Receipt, SendError>), tokio::task::JoinError>,
+             on_done: &mut F| {
+                match joined {
+                    Ok((index, result)) => {
+                        count(&result);
+                        on_done(index, result);
+                    }
+                    // A task that panicked: its index is lost with it. Senders do not panic.
+                    Err(e) => {
+                        let result =
+                            Err(SendError::permanent(format!("a sending task failed: {e}")));
+                        count(&result);
+                    }
+                }
+            };
+
+        for (index, job) in jobs.into_iter().enumerate() {
+            let permit = loop {
+                // Report what finished while waiting for a slot.
+                tokio::select! {
+                    permit = slots.clone().acquire_owned() => break permit,
+                    Some(joined) = running.join_next() => finish(joined, &mut on_done),
+                }
+            };
+            let Ok(permit) = permit else { break };
+            let sender = Arc::clone(&self.sender);
+            let policy = self.policy.clone();
+            running.spawn(async move {
+                let result = send_with_retry(&*sender, &job.envelope, &job.message, &policy).await;
+                drop(permit);
+                (index, result)
+            });
+        }
+        while let Some(joined) = running.join_next().await {
+            finish(joined, &mut on_done);
+        }
+        summary.elapsed = started.elapsed();
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::memory::MemorySender;
+
+    fn job(i: usize) -> Job {
+        let envelope =
+            Envelope::new("a@example.com", [format!("r{i}@example.net")]).expect("valid envelope");
+        Job::new(
+            envelope,
+            format!("Subject: {i}\r\n\r\nbody\r\n").into_bytes(),
+        )
+    }
+
+    fn quick() -> RetryPolicy {
+        RetryPolicy::default()
+            .max_attempts(3)
+            .first_backoff(Duration::from_millis(1))
+    }
+
+    #[tokio::test]
+    async fn transient_errors_are_retried_permanent_ones_not() {
+        let sender = Arc::new(MemorySender::new());
+        sender.fail_next(SendError::transient("451 try later"));
+        sender.fail_next(SendError::transient("451 try later"));
+        let d = Dispatcher::new(sender.clone())
+            .retry_policy(quick())
+            .concurrency(1);
+        let receipt = d
+            .send(job(0).envelope(), job(0).message())
+            .await
+            .expect("third try");
+        assert_eq!(receipt.attempts(), 3);
+        assert_eq!(sender.attempts(), 3);
+
+        sender.fail_next(SendError::permanent("550 no"));
+        let err = d
+            .send(job(1).envelope(), job(1).message())
+            .await
+            .expect_err("permanent");
+        assert!(err.is_permanent());
+        assert_eq!(sender.attempts(), 4);
+
+        for _ in 0..3 {
+            sender.fail_next(SendError::transient("451 try later"));
+        }
+        let err = d
+            .send(job(2).envelope(), job(2).message())
+            .await
+            .expect_err("gives up");
+        assert!(err.is_transient());
+        assert_eq!(sender.attempts(), 7);
+    }
+
+    #[derive(Debug, Default)]
+    struct Slow {
+        now: AtomicUsize,
+        max: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl Sender for Slow {
+        async fn send(&self, envelope: &Envelope, _: &[u8]) -> Result<Receipt, SendError> {
+            let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max.fetch_max(n, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            Ok(Receipt::new(
+                envelope.addresses().map(str::to_owned).collect(),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrency_is_bounded_and_order_kept() {
+        let sender = Arc::new(Slow::default());
+        let d = Dispatcher::new(sender.clone()).concurrency(3);
+        let results = d.send_all((0..20).map(job)).await;
+        assert_eq!(results.len(), 20);
+        for (i, r) in results.iter().enumerate() {
+            let receipt = r.as_ref().expect("sent");
+            assert_eq!(receipt.accepted(), [format!("r{i}@example.net")]);
+        }
+        assert_eq!(sender.max.load(Ordering::SeqCst), 3);
+
+        let mut seen = Vec::new();
+        let summary = d
+            .send_each((0..5).map(job), |i, r| {
+                assert!(r.is_ok());
+                seen.push(i);
+            })
+            .await;
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 2, 3, 4]);
+        assert_eq!((summary.sent, summary.failed), (5, 0));
+    }
+}

@@ -1,0 +1,130 @@
+//! SMTP AUTH PLAIN and LOGIN, with the credentials kept out of every log and error.
+//!
+//! mail-send has its own `authenticate`, whose errors carry only the server's reply; this
+//! one exists so that the encoded credentials live in zeroized buffers and the server's
+//! reply is scrubbed of anything that looks like them.
+
+use std::{fmt, time::Duration};
+
+use base64ct::{Base64, Encoding};
+use mail_send::SmtpClient;
+use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN};
+use zeroize::Zeroizing;
+
+use super::{Config, session::map_mail_send, tls::Stream};
+use crate::{
+    error::{Repr, SendError, Stage},
+    reply::Reply,
+    secret::{Secret, scrub},
+};
+
+/// A user name and password for SMTP AUTH.
+///
+/// `Debug` shows the user name and `********` for the password.
+#[derive(Clone)]
+pub struct Credentials {
+    username: String,
+    password: Secret,
+}
+
+impl Credentials {
+    /// Credentials for AUTH PLAIN or LOGIN.
+    pub fn new(username: impl Into<String>, password: Secret) -> Self {
+        Self {
+            username: username.into(),
+            password,
+        }
+    }
+
+    /// SparkPost's SMTP relay: user `SMTP_Injection`, an API key as the password.
+    pub fn sparkpost(api_key: Secret) -> Self {
+        Self::new("SMTP_Injection", api_key)
+    }
+
+    /// The user name.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    pub(crate) fn password(&self) -> &Secret {
+        &self.password
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// Authenticates with PLAIN when offered, else LOGIN.
+pub(crate) async fn authenticate(
+    client: &mut SmtpClient<Stream>,
+    config: &Config,
+    credentials: &Credentials,
+    offered: u64,
+    timeout: Duration,
+) -> Result<(), SendError> {
+    let server = config.server.as_str();
+    client.timeout = timeout;
+    let cmd_err = |e| map_mail_send(e, server, Stage::Auth, timeout);
+    let user = credentials.username.as_bytes();
+    let pass = credentials.password.expose().as_bytes();
+
+    let reply = if offered & AUTH_PLAIN != 0 {
+        let mut blob = Zeroizing::new(Vec::with_capacity(user.len() + pass.len() + 2));
+        blob.push(0);
+        blob.extend_from_slice(user);
+        blob.push(0);
+        blob.extend_from_slice(pass);
+        let encoded = Zeroizing::new(Base64::encode_string(&blob));
+        let mut line = Zeroizing::new(String::with_capacity(encoded.len() + 13));
+        line.push_str("AUTH PLAIN ");
+        line.push_str(&encoded);
+        line.push_str("\r\n");
+        let mut reply = client.cmd(line.as_bytes()).await.map_err(cmd_err)?;
+        if reply.code == 334 {
+            // A server that wants the initial response on its own line.
+            let mut line = Zeroizing::new(String::with_capacity(encoded.len() + 2));
+            line.push_str(&encoded);
+            line.push_str("\r\n");
+            reply = client.cmd(line.as_bytes()).await.map_err(cmd_err)?;
+        }
+        reply
+    } else if offered & AUTH_LOGIN != 0 {
+        let reply = client.cmd(b"AUTH LOGIN\r\n").await.map_err(cmd_err)?;
+        if reply.code != 334 {
+            reply
+        } else {
+            let mut line = Zeroizing::new(Base64::encode_string(user));
+            line.push_str("\r\n");
+            let reply = client.cmd(line.as_bytes()).await.map_err(cmd_err)?;
+            if reply.code != 334 {
+                reply
+            } else {
+                let mut line = Zeroizing::new(Base64::encode_string(pass));
+                line.push_str("\r\n");
+                client.cmd(line.as_bytes()).await.map_err(cmd_err)?
+            }
+        }
+    } else {
+        return Err(Repr::AuthUnsupported {
+            server: server.to_owned(),
+            offered: offered != 0,
+        }
+        .into());
+    };
+
+    if reply.code == 235 {
+        return Ok(());
+    }
+    let reply = Reply::from_response(reply).map_text(|t| scrub(t, &config.secret_forms));
+    Err(Repr::AuthFailed {
+        server: server.to_owned(),
+        reply,
+    }
+    .into())
+}

@@ -1,0 +1,182 @@
+//! Every output of a failed AUTH and a failed API call, searched for the password and the
+//! API key (and their base64 forms): neither may appear. The servers here are hostile and
+//! echo the credentials back in their error replies.
+//!
+//! The crate writes no log lines (it has no logging dependency), so errors, receipts,
+//! `Debug` and `Display` are everything it outputs.
+
+mod support;
+
+use std::{error::Error as _, sync::Arc, time::Duration};
+
+use base64ct::{Base64, Encoding};
+use smime_transport::{
+    Credentials, Dispatcher, Envelope, RetryPolicy, Secret, SendError, Sender, SmtpSender,
+    SparkPostSender, Timeouts, TlsMode,
+};
+use support::{
+    fake_api::{FakeApi, Response},
+    fake_smtp::{Action, Event, FakeSmtp, Options},
+    pki::TestPki,
+    within,
+};
+
+const PASSWORD: &str = "pA55-w0rd/secret+SMTP";
+const USER: &str = "SMTP_Injection";
+const API_KEY: &str = "f00dfeedc0ffee0123456789abcdef0123456789";
+
+/// The needles: the secret, its base64, and base64("\0user\0secret") for AUTH PLAIN.
+fn needles(secret: &str, user: Option<&str>) -> Vec<String> {
+    let mut n = vec![secret.to_owned(), Base64::encode_string(secret.as_bytes())];
+    if let Some(user) = user {
+        n.push(Base64::encode_string(
+            format!("\0{user}\0{secret}").as_bytes(),
+        ));
+    }
+    n
+}
+
+/// Display, Debug (plain and pretty) and every source in the chain.
+fn outputs_of(err: &SendError) -> Vec<String> {
+    let mut out = vec![err.to_string(), format!("{err:?}"), format!("{err:#?}")];
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push(s.to_string());
+        out.push(format!("{s:?}"));
+        source = s.source();
+    }
+    if let Some(reply) = err.reply() {
+        out.push(reply.to_string());
+        out.push(reply.text().to_owned());
+    }
+    for d in err.api_errors() {
+        out.push(d.to_string());
+    }
+    out
+}
+
+fn assert_clean(outputs: &[String], needles: &[String]) {
+    for output in outputs {
+        for needle in needles {
+            assert!(
+                !output.contains(needle.as_str()),
+                "secret form {needle:?} leaked in: {output}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn failed_smtp_auth_reveals_no_password() {
+    within(Duration::from_secs(20), async {
+        let pki = TestPki::new();
+        for mechanisms in ["PLAIN", "LOGIN"] {
+            // The server refuses, quoting back whatever it received.
+            let server = FakeSmtp::start(
+                Options {
+                    starttls: Some(pki.acceptor()),
+                    auth: Some((USER.into(), "the-right-one".into())),
+                    auth_mechanisms: mechanisms,
+                    ..Options::default()
+                }
+                .hook(|_, event| match event {
+                    Event::Command(line) if line.starts_with("AUTH PLAIN ") => Some(Action::Reply(
+                        format!("535 5.7.8 bad credentials in [{line}]"),
+                    )),
+                    _ => None,
+                }),
+            )
+            .await;
+            let builder = SmtpSender::builder("127.0.0.1", server.port())
+                .tls(TlsMode::StartTlsRequired)
+                .extra_ca_file(pki.ca_path())
+                .timeouts(Timeouts::uniform(Duration::from_secs(5)))
+                .credentials(Credentials::new(USER, Secret::from(PASSWORD)));
+            let sender = builder.clone().build().expect("sender");
+            let envelope = Envelope::new("a@example.com", ["b@example.net"]).expect("valid");
+            let err = Dispatcher::new(Arc::new(sender))
+                .retry_policy(RetryPolicy::no_retry())
+                .send(&envelope, b"Subject: x\r\n\r\ny\r\n")
+                .await
+                .expect_err("refused");
+            assert!(err.is_auth(), "{mechanisms}: {err}");
+
+            // The test means something: the password did go to the server.
+            let log = server.log();
+            let sent = needles(PASSWORD, Some(USER));
+            assert!(
+                log.raw_lines
+                    .iter()
+                    .any(|l| sent.iter().any(|n| l.contains(n.as_str()))),
+                "{mechanisms}: the server never saw the credentials"
+            );
+
+            let sender = builder.clone().build().expect("sender");
+            let mut outputs = outputs_of(&err);
+            outputs.push(format!("{builder:?}"));
+            outputs.push(format!("{sender:?}"));
+            outputs.push(format!("{sender:#?}"));
+            outputs.push(sender.to_string());
+            outputs.push(format!(
+                "{:?}",
+                Credentials::new(USER, Secret::from(PASSWORD))
+            ));
+            outputs.push(format!("{:?}", Secret::from(PASSWORD)));
+            assert_clean(&outputs, &sent);
+            assert!(outputs.iter().any(|o| o.contains("********")) || mechanisms == "LOGIN");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failed_api_call_reveals_no_key() {
+    within(Duration::from_secs(20), async {
+        // The API refuses, quoting the Authorization header in its error.
+        let api = FakeApi::start(|_, request| {
+            let key = request.header("authorization").unwrap_or_default().to_owned();
+            Response::json(
+                401,
+                format!(
+                    r#"{{"errors":[{{"message":"Unauthorized.","description":"key {key} unknown","code":"1000"}}]}}"#
+                ),
+            )
+        })
+        .await;
+        let builder = SparkPostSender::builder(Secret::from(API_KEY)).base_url(api.base_url());
+        let sender = builder.clone().build().expect("sender");
+        let envelope = Envelope::new("a@example.com", ["b@example.net"]).expect("valid");
+        let err = sender
+            .send(&envelope, b"Subject: x\r\n\r\ny\r\n")
+            .await
+            .expect_err("401");
+        assert!(err.is_auth());
+        assert_eq!(api.requests()[0].header("authorization"), Some(API_KEY));
+
+        // A 200 whose body echoes the key (an unreadable reply) and a 500 doing the same.
+        let echo = FakeApi::start(|n, request| {
+            let key = request.header("authorization").unwrap_or_default().to_owned();
+            Response::json(if n == 0 { 200 } else { 500 }, format!("oops {key}"))
+        })
+        .await;
+        let echo_sender = SparkPostSender::builder(Secret::from(API_KEY))
+            .base_url(echo.base_url())
+            .build()
+            .expect("sender");
+        let unreadable = echo_sender.send(&envelope, b"x").await.expect_err("bad JSON");
+        let server_error = echo_sender.send(&envelope, b"x").await.expect_err("500");
+
+        let mut outputs = outputs_of(&err);
+        outputs.extend(outputs_of(&unreadable));
+        outputs.extend(outputs_of(&server_error));
+        outputs.push(format!("{builder:?}"));
+        outputs.push(format!("{sender:?}"));
+        outputs.push(format!("{sender:#?}"));
+        outputs.push(sender.to_string());
+        let dispatcher = Dispatcher::new(Arc::new(sender));
+        outputs.push(format!("{dispatcher:?}"));
+        assert_clean(&outputs, &needles(API_KEY, None));
+        assert!(err.to_string().contains("key ******** unknown"), "{err}");
+    })
+    .await;
+}
