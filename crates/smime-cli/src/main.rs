@@ -11,6 +11,7 @@ mod journal;
 mod output;
 mod report;
 mod run;
+mod show;
 mod target;
 
 use std::sync::Arc;
@@ -42,10 +43,7 @@ fn main() {
                 }),
             }
         }
-        Some(Command::Show { file: _ }) => {
-            eprintln!("smime: show is not available in this build");
-            exit::SOFTWARE
-        }
+        Some(Command::Show { file }) => show_command(file.as_deref()),
         None => match protect_and_send(&cli.run) {
             Ok(code) => code,
             Err(e) => fail(&e),
@@ -189,5 +187,48 @@ fn warn_exposed_keys(dir: &std::path::Path) {
             dir.display(),
             dir.display()
         );
+    }
+}
+
+/// `smime show [FILE]`: the MIME tree of one message, from FILE or standard input.
+fn show_command(file: Option<&std::path::Path>) -> i32 {
+    use std::io::{Read, Write};
+    let limit = u64::try_from(show::MAX_INPUT).unwrap_or(u64::MAX) + 1;
+    let (name, read) = match file {
+        Some(p) if p != std::path::Path::new("-") => (
+            p.display().to_string(),
+            std::fs::File::open(p).and_then(|f| {
+                let mut buf = Vec::new();
+                f.take(limit).read_to_end(&mut buf).map(|_| buf)
+            }),
+        ),
+        _ => ("<stdin>".to_owned(), {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(limit)
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+        }),
+    };
+    let input = match read {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("smime: {name}: cannot read: {e}");
+            return exit::NO_INPUT;
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match show::show(&input, &mut out) {
+        Ok(()) => 0,
+        Err(show::ShowError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            let _ = out.flush();
+            eprintln!("smime: {name}: {e}");
+            match e {
+                show::ShowError::Write(_) => exit::CANT_CREATE,
+                _ => exit::DATA_ERR,
+            }
+        }
     }
 }

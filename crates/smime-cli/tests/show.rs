@@ -1,0 +1,221 @@
+//! `smime show`: the MIME tree of plain and S/MIME messages, from a file or standard input.
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn corpus(name: &str) -> String {
+    repo()
+        .join("testdata/corpus")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn smime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smime"))
+        .args(args)
+        .env_remove("SMIME_KEYS")
+        .output()
+        .unwrap()
+}
+
+/// `smime show` (plus `args`) with `input` on standard input.
+fn show_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_smime"))
+        .arg("show")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `corpus/name` protected by the command itself with `mode` (e.g. `--sign --encrypt`).
+fn protect(mode: &[&str], name: &str) -> Vec<u8> {
+    let keys = repo().join("testdata/pki/keys").display().to_string();
+    let file = corpus(name);
+    let mut args = vec!["--keys", &keys];
+    args.extend_from_slice(mode);
+    args.push(&file);
+    let out = smime(&args);
+    assert!(
+        out.status.success(),
+        "{mode:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Standard output of a successful `show`.
+fn stdout_ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn assert_line(text: &str, line: &str) {
+    assert!(
+        text.lines().any(|l| l == line),
+        "no line {line:?} in:\n{text}"
+    );
+}
+
+fn assert_line_starts(text: &str, start: &str) {
+    assert!(
+        text.lines().any(|l| l.starts_with(start)),
+        "no line starting {start:?} in:\n{text}"
+    );
+}
+
+const TEST_CA: &str = "issuer \"CN=smime TEST-ONLY Intermediate CA,O=smime test PKI\"";
+
+#[test]
+fn file_stdin_and_dash_agree() {
+    let file = corpus("html-inline-image.eml");
+    let from_file = stdout_ok(&smime(&["show", &file]));
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(stdout_ok(&show_stdin(&[], &bytes)), from_file);
+    assert_eq!(stdout_ok(&show_stdin(&["-"], &bytes)), from_file);
+
+    assert_line(&from_file, &format!("message: {} bytes", bytes.len()));
+    assert_line(
+        &from_file,
+        "+- multipart/related  7bit  2 parts  20035 bytes",
+    );
+    assert_line(
+        &from_file,
+        "   +- multipart/alternative  7bit  2 parts  586 bytes",
+    );
+    assert_line(
+        &from_file,
+        "      +- text/plain; charset=us-ascii  7bit  92 bytes",
+    );
+    assert_line(
+        &from_file,
+        "   +- image/png; name=logo.png  base64  inline logo.png  13964 bytes",
+    );
+}
+
+#[test]
+fn every_corpus_message_is_shown() {
+    for entry in std::fs::read_dir(repo().join("testdata/corpus")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let text = stdout_ok(&smime(&["show", &path.display().to_string()]));
+        assert!(text.starts_with("message: "), "{}", path.display());
+        assert!(text.contains("\n+- "), "{}", path.display());
+        assert!(!text.contains("unreadable"), "{}:\n{text}", path.display());
+    }
+}
+
+#[test]
+fn sign_and_encrypt() {
+    let message = protect(&["--sign", "--encrypt"], "html-inline-image.eml");
+    let text = stdout_ok(&show_stdin(&[], &message));
+    assert_line_starts(
+        &text,
+        "+- application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m  base64  \
+         attachment smime.p7m  ",
+    );
+    assert_line_starts(
+        &text,
+        "   S/MIME enveloped-data: AES-256-CBC, 3 recipients, ",
+    );
+    for serial in ["1002", "1003", "1004"] {
+        assert!(
+            text.contains(&format!("{TEST_CA} serial {serial}, rsaEncryption\n")),
+            "{serial}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn opaque_signed() {
+    let message = protect(&["--sign"], "html-inline-image.eml");
+    let text = stdout_ok(&show_stdin(&[], &message));
+    assert_line(
+        &text,
+        "   S/MIME signed-data: digest SHA-256, 2 certificates, 1 signer",
+    );
+    assert_line_starts(
+        &text,
+        &format!("   signer 1: {TEST_CA} serial 1002, SHA-256, rsaEncryption, signing time "),
+    );
+    assert_line_starts(&text, "   content: id-data, ");
+    assert_line(&text, "   +- multipart/related  7bit  2 parts  20035 bytes");
+    assert_line(
+        &text,
+        "         +- text/plain; charset=us-ascii  7bit  92 bytes",
+    );
+}
+
+#[test]
+fn detached_signed() {
+    let message = protect(&["--sign-detached"], "html-inline-image.eml");
+    let text = stdout_ok(&show_stdin(&[], &message));
+    assert_line_starts(&text, "+- multipart/signed  7bit  2 parts  ");
+    assert_line(
+        &text,
+        "   protocol application/pkcs7-signature, micalg sha-256",
+    );
+    assert_line(&text, "   +- multipart/related  7bit  2 parts  20035 bytes");
+    assert_line_starts(
+        &text,
+        "   +- application/pkcs7-signature; name=smime.p7s  base64  attachment smime.p7s  ",
+    );
+    assert_line(
+        &text,
+        "      S/MIME signed-data: digest SHA-256, 2 certificates, 1 signer",
+    );
+    assert_line(&text, "      content: none (detached)");
+}
+
+#[test]
+fn aes128_encrypt_only() {
+    let message = protect(&["--encrypt", "--aes128"], "many-recipients.eml");
+    let text = stdout_ok(&show_stdin(&[], &message));
+    assert_line_starts(
+        &text,
+        "   S/MIME enveloped-data: AES-128-CBC, 5 recipients, ",
+    );
+}
+
+#[test]
+fn damaged_smime_is_shown_not_fatal() {
+    let message = protect(&["--sign"], "plain.eml");
+    let cut = &message[..message.len() / 2];
+    let text = stdout_ok(&show_stdin(&[], cut));
+    assert_line_starts(&text, "   (unreadable: ");
+
+    let text = String::from_utf8(message).unwrap();
+    let (head, _) = text.split_once("\r\n\r\n").unwrap();
+    let garbage = format!("{head}\r\n\r\n!!! not base64 ***\r\n");
+    let text = stdout_ok(&show_stdin(&[], garbage.as_bytes()));
+    assert_line_starts(&text, "   (unreadable: ");
+}
+
+#[test]
+fn not_a_message_fails() {
+    for input in [&b""[..], b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", b"hello world\n"] {
+        let out = show_stdin(&[], input);
+        assert_eq!(out.status.code(), Some(65), "{input:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not an email message"), "{err}");
+    }
+}
