@@ -52,10 +52,10 @@ measure() {
     python3 - "$@" <<'PY'
 import resource, subprocess, sys, time
 t = time.perf_counter()
-r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=open('/tmp/compare-last.err', 'wb'))
 el = time.perf_counter() - t
 if r.returncode != 0:
-    sys.exit(f"command failed ({r.returncode}): {' '.join(sys.argv[1:])}")
+    sys.exit(f"command failed ({r.returncode}): {' '.join(sys.argv[1:])}\n" + open('/tmp/compare-last.err').read()[-2000:])
 print(f"{el:.3f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
 PY
 }
@@ -83,18 +83,23 @@ hw_limit=$(python3 -c "print(int($ossl_sign) * $cores)")
 
 # 2. Bulk send into smtp-sink, and smtp-source with the same pre-built messages.
 port=$(free_port)
-smtp-sink -c "127.0.0.1:$port" 1000 &
+sink_user=()
+[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
+smtp-sink "${sink_user[@]}" "127.0.0.1:$port" 1000 &
 sink_pid=$!
 sleep 0.5
 read -r send_s send_kib < <(SMTP_HOST=127.0.0.1 SMTP_PORT=$port measure "$smime" "$work/in" --keys "$keys" --sign --encrypt --send-smtp --concurrency "$CONC" --quiet)
 send_rate=$(python3 -c "print(f'{$N/$send_s:.0f}')")
-built_one=$(ls "$work/built" | head -1)
+built_all=("$work"/built/*.eml)
+built_one=$(basename "${built_all[0]}")
 read -r src_s _ < <(measure smtp-source -s "$CONC" -m "$N" -f alice@example.com -t bob@example.net -F "$work/built/$built_one" "127.0.0.1:$port")
 src_rate=$(python3 -c "print(f'{$N/$src_s:.0f}')")
 
 # 3. One openssl | openssl | swaks per message.
 loop() {
-    for f in $(ls "$work/in" | head -n "$LOOP_N"); do
+    local all=("$work"/in/*.eml)
+    for f in "${all[@]:0:$LOOP_N}"; do
+        f=$(basename "$f")
         openssl cms -sign -nodetach -md sha256 -signer "$keys/alice@example.com.pem" -in "$work/in/$f" \
             | openssl cms -encrypt -aes256 "$keys/bob@example.net.crt" "$keys/carol@example.org.crt" "$keys/alice@example.com.crt" \
             > "$work/loop.eml"
