@@ -87,7 +87,8 @@ fn check_address(cert: &Certificate, address: &str) -> Result<(), CertProblem> {
     })
 }
 
-fn check_dates(cert: &Certificate, now: SystemTime) -> Result<(), CertProblem> {
+/// The validity dates alone (also re-checked on each use of a cached certificate).
+pub(crate) fn check_dates(cert: &Certificate, now: SystemTime) -> Result<(), CertProblem> {
     let validity = cert.tbs_certificate().validity();
     if now < validity.not_before.to_system_time() {
         return Err(CertProblem::NotYetValid {

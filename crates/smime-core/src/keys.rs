@@ -470,19 +470,7 @@ fn recheck_dates(
     address: &str,
     now: SystemTime,
 ) -> Result<(), KeyError> {
-    let v = cert.tbs_certificate().validity();
-    let problem = if now < v.not_before.to_system_time() {
-        CertProblem::NotYetValid {
-            not_before: v.not_before.to_string(),
-        }
-    } else if now > v.not_after.to_system_time() {
-        CertProblem::Expired {
-            not_after: v.not_after.to_string(),
-        }
-    } else {
-        return Ok(());
-    };
-    Err(KeyError::Rejected {
+    certcheck::check_dates(cert, now).map_err(|problem| KeyError::Rejected {
         path: path.to_owned(),
         address: address.to_owned(),
         problem,
