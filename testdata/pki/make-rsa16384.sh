@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Generate the oversized-key negative fixture, bad/rsa16384@example.com.{pem,crt}: an RSA-16384
+# key and its certificate, issued by the test intermediate like the other bad/ fixtures.
+#
+#   testdata/pki/make-rsa16384.sh [EXISTING_16384_BIT_KEY.pem]
+#
+# Kept apart from make.sh on purpose: an RSA-16384 key takes minutes to generate (about 1.5 on
+# one core in 2026), and re-running make.sh regenerates every key, which breaks the golden
+# tests. This script touches only the two rsa16384@ files and reads (never writes) the
+# intermediate CA. The key must be refused at load time, before any private-key operation, by
+# MAX_RSA_BITS (8192): see crates/smime-core/tests/hostile.rs and docs/hostile-inputs.md.
+# TEST-ONLY key, published on purpose: NEVER use it for real mail.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+addr=rsa16384@example.com
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+if [[ $# -ge 1 ]]; then
+    cp "$1" "$work/key.pem"
+else
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:16384 -out "$work/key.pem" 2>/dev/null
+fi
+bits="$(openssl pkey -in "$work/key.pem" -noout -text | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')"
+[[ "$bits" == 16384 ]] || { echo "the key is RSA-$bits, not RSA-16384" >&2; exit 1; }
+
+mkdir -p "$work/db"
+: >"$work/db/index.txt"
+echo 5000 >"$work/db/serial"
+cat >"$work/ca.cnf" <<CNF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database        = $work/db/index.txt
+serial          = $work/db/serial
+new_certs_dir   = $work/db
+default_md      = sha256
+policy          = policy_anything
+preserve        = yes
+email_in_dn     = yes
+unique_subject  = no
+copy_extensions = none
+[ policy_anything ]
+organizationName = optional
+commonName       = supplied
+emailAddress     = optional
+[ req ]
+distinguished_name = req_dn
+prompt             = no
+[ req_dn ]
+CN = unused
+CNF
+cat >"$work/ext" <<EXT
+[ ext ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, keyEncipherment
+extendedKeyUsage       = emailProtection
+subjectAltName         = email:$addr
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid
+EXT
+openssl req -config "$work/ca.cnf" -new -key "$work/key.pem" \
+    -subj "/O=smime test PKI/CN=Rsa16384 Test/emailAddress=$addr" -out "$work/req.csr"
+openssl ca -config "$work/ca.cnf" -batch -notext -cert intermediate.crt -keyfile intermediate.key \
+    -startdate 20240101000000Z -enddate 20540101000000Z \
+    -extfile "$work/ext" -extensions ext -in "$work/req.csr" -out "bad/$addr.crt" 2>/dev/null
+cat "$work/key.pem" "bad/$addr.crt" intermediate.crt >"bad/$addr.pem"
+openssl verify -CAfile ca.crt -untrusted intermediate.crt "bad/$addr.crt" >/dev/null
+echo "wrote bad/$addr.pem and bad/$addr.crt (RSA-$bits)"
