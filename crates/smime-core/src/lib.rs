@@ -11,6 +11,9 @@
 //!   envelope (sender and every recipient, Bcc included). Share one `Protector` across
 //!   threads: keys are loaded once.
 //! - [`Email`]: just the parsing (addresses, with display names decoded).
+//! - [`Reader`]: the other way round: open an S/MIME message (decrypt with a recipient key,
+//!   verify every signature) and get the innermost MIME entity back, with its [`Layer`]s.
+//!   It proves integrity and which certificate signed, not that the certificate is trusted.
 //! - [`SigningKey`]: implement it to sign with a key held elsewhere (another crypto library,
 //!   a token, a KMS) and pass it to [`KeyStore::with_signer`].
 //!
@@ -67,6 +70,7 @@ mod error;
 mod header;
 mod keys;
 mod pem;
+mod read;
 mod signer;
 #[cfg(feature = "aws-lc")]
 mod signer_aws;
@@ -79,6 +83,10 @@ pub use compose::{Options, Protected, Protector, SignMode};
 pub use eml::{Email, Mailbox, Recipient, RecipientKind};
 pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
 pub use keys::{KeyBackend, KeyStore, MAX_KEY_FILE, RecipientKey, Signer};
+pub use read::{
+    CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
+    parse_cms,
+};
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::AwsLcSigningKey;
