@@ -213,11 +213,11 @@ fn find_cert<'c>(certs: &'c [Certificate], sid: &SignerIdentifier) -> Option<&'c
 
 /// The single value of attribute `oid`, if present; an error when it occurs more than once
 /// or has other than one value.
-fn attribute<'a>(
-    info: &'a SignerInfo,
+fn attribute(
+    info: &SignerInfo,
     oid: ObjectIdentifier,
     layer: usize,
-) -> Result<Option<&'a Any>, ReadError> {
+) -> Result<Option<&Any>, ReadError> {
     let mut found = info
         .signed_attrs
         .iter()
