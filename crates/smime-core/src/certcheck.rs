@@ -77,12 +77,26 @@ fn check_address(cert: &Certificate, address: &str) -> Result<(), CertProblem> {
     if names_address(cert, address) {
         return Ok(());
     }
-    let found = addresses(cert);
+    // Each address once (subjectAltName and emailAddress often repeat it), and a few only: a
+    // certificate may list thousands.
+    const SHOWN: usize = 5;
+    let mut found: Vec<String> = Vec::new();
+    for a in addresses(cert) {
+        if !found.iter().any(|f| f.eq_ignore_ascii_case(&a)) {
+            found.push(a);
+        }
+    }
+    let more = found.len().saturating_sub(SHOWN);
+    found.truncate(SHOWN);
+    let mut text = found.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
     Err(CertProblem::AddressMismatch {
         found: if found.is_empty() {
             "no email address".to_owned()
         } else {
-            found.join(", ")
+            text
         },
     })
 }

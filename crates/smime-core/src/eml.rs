@@ -1,11 +1,12 @@
 //! Reading an `.eml`: line endings, the RFC 5322 header, the MIME entity and the addresses.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use mail_parser::{Address, MessageParser};
 
 use crate::error::ParseError;
-use crate::header::{Field, Header, HeaderProblem};
+use crate::header::{Field, Header, HeaderProblem, LimitProblem, MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 
 /// A mailbox: an address and, when the header gave one, a display name (RFC 2047 decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,14 +84,29 @@ fn is_mime_field(f: &Field) -> bool {
 impl Email {
     /// Parses an `.eml` given as bytes (CRLF or bare LF line endings).
     ///
+    /// The header is checked against [`MAX_HEADER_SIZE`](crate::MAX_HEADER_SIZE) and
+    /// [`MAX_FIELD_SIZE`](crate::MAX_FIELD_SIZE) and for NUL bytes before it is parsed; the
+    /// work done is linear in the size of the input. The input's own size is the caller's to
+    /// bound (the `smime` command's `--max-size`).
+    ///
     /// # Errors
-    /// [`ParseError`] when the input is empty, is not an email, or lacks a From address or a
-    /// recipient.
+    /// [`ParseError`] when the input is empty, is not an email, has a header over the limits or
+    /// with a NUL byte, or lacks a From address or a recipient.
     pub fn parse(input: &[u8]) -> Result<Email, ParseError> {
         if input.iter().all(u8::is_ascii_whitespace) {
             return Err(ParseError::Empty);
         }
         let data = to_crlf(input);
+        crate::header::check_limits(&data).map_err(|e| match e {
+            LimitProblem::SectionTooLarge => ParseError::HeaderTooLarge {
+                limit: MAX_HEADER_SIZE,
+            },
+            LimitProblem::FieldTooLarge { name } => ParseError::FieldTooLarge {
+                header: name,
+                limit: MAX_FIELD_SIZE,
+            },
+            LimitProblem::Nul { name } => ParseError::NulInHeader { header: name },
+        })?;
         let (header, body_at) = Header::parse(&data).map_err(|e| match e {
             HeaderProblem::NotAField { line } => ParseError::NotAnEmail { line },
         })?;
@@ -99,6 +115,8 @@ impl Email {
         let mut from = None;
         let mut sender = None;
         let mut recipients: Vec<Recipient> = Vec::new();
+        // Lowercased addresses already in `recipients` (a set: a header may hold thousands).
+        let mut seen: HashSet<String> = HashSet::new();
         for field in &header.fields {
             let kind = if field.is("To") {
                 Some(RecipientKind::To)
@@ -111,7 +129,7 @@ impl Email {
             };
             if let Some(kind) = kind {
                 for mailbox in mailboxes(field)? {
-                    if !recipients.iter().any(|r| r.mailbox.key() == mailbox.key()) {
+                    if seen.insert(mailbox.key()) {
                         recipients.push(Recipient { mailbox, kind });
                     }
                 }
@@ -231,7 +249,7 @@ fn mailboxes(field: &Field) -> Result<Vec<Mailbox>, ParseError> {
     let name = String::from_utf8_lossy(field.name()).trim().to_owned();
     let bad = || ParseError::BadAddress {
         header: name.clone(),
-        value: String::from_utf8_lossy(&field.value()).into_owned(),
+        value: shorten(&String::from_utf8_lossy(&field.value())),
     };
     let parsed = MessageParser::new()
         .parse_headers(&raw[..])
@@ -267,7 +285,7 @@ fn mailboxes(field: &Field) -> Result<Vec<Mailbox>, ParseError> {
                 Some(n) if !n.is_empty() => {
                     return Err(ParseError::BadAddress {
                         header: name,
-                        value: n.to_owned(),
+                        value: shorten(n),
                     });
                 }
                 _ => continue,
@@ -276,11 +294,14 @@ fn mailboxes(field: &Field) -> Result<Vec<Mailbox>, ParseError> {
         let valid = addr
             .split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'))
-            && !addr.chars().any(|c| c.is_whitespace() || c.is_control());
+            // U+FFFD: the field was not valid UTF-8 there; no key file can be named after it.
+            && !addr
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '\u{fffd}');
         if !valid {
             return Err(ParseError::BadAddress {
                 header: name,
-                value: addr.to_owned(),
+                value: shorten(addr),
             });
         }
         out.push(Mailbox {
@@ -293,6 +314,15 @@ fn mailboxes(field: &Field) -> Result<Vec<Mailbox>, ParseError> {
         });
     }
     Ok(out)
+}
+
+/// At most 200 characters of `text`, for error messages (a header field may be 100 KiB).
+fn shorten(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// Converts bare LF line endings to CRLF; borrows when there are none.

@@ -23,6 +23,28 @@ pub enum ParseError {
         /// 1-based line number.
         line: usize,
     },
+    /// The header section has no empty line within
+    /// [`MAX_HEADER_SIZE`](crate::MAX_HEADER_SIZE) bytes.
+    #[error("the header section is over the limit of {limit} bytes")]
+    HeaderTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// One header field, its folded lines together, is over
+    /// [`MAX_FIELD_SIZE`](crate::MAX_FIELD_SIZE) bytes.
+    #[error("the {header} header field is over the limit of {limit} bytes")]
+    FieldTooLarge {
+        /// The field's name (at most 64 characters of it).
+        header: String,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A header field holds a NUL byte, which RFC 5322 forbids.
+    #[error("the {header} header field contains a NUL byte")]
+    NulInHeader {
+        /// The field's name.
+        header: String,
+    },
     /// The header has no `From:` address.
     #[error("no From address")]
     NoFrom,
@@ -118,6 +140,27 @@ pub enum KeyError {
         path: PathBuf,
         /// What is wrong with it (never key bytes).
         reason: String,
+    },
+    /// A file holds more certificates than [`MAX_CERTS_PER_FILE`](crate::MAX_CERTS_PER_FILE).
+    #[error("{}: holds {count} certificates, over the limit of {limit} per file", path.display())]
+    TooManyCertificates {
+        /// The file.
+        path: PathBuf,
+        /// How many PEM certificate blocks it holds.
+        count: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A private key larger than [`MAX_RSA_BITS`](crate::MAX_RSA_BITS), refused when read,
+    /// before the key is loaded or used (whether or not certificate checks are on).
+    #[error("{}: holds an RSA private key of {bits} bits; at most {max} bits are accepted", path.display())]
+    KeyTooLong {
+        /// The key file.
+        path: PathBuf,
+        /// The modulus size.
+        bits: usize,
+        /// [`MAX_RSA_BITS`](crate::MAX_RSA_BITS).
+        max: usize,
     },
     /// A certificate failed a check before use.
     #[error("{}: certificate for {address} {problem}", path.display())]

@@ -163,6 +163,98 @@ impl Header {
     }
 }
 
+/// Largest header section accepted (the message's own header, up to the empty line), in
+/// bytes. Exim's default `header_maxsize` is the same 1 MiB; real messages, even after many
+/// relays, stay far below it.
+pub const MAX_HEADER_SIZE: usize = 1024 * 1024;
+
+/// Largest single header field accepted, its folded lines and CRLFs included, in bytes: 100 KiB,
+/// Postfix's `header_size_limit` (Postfix cuts longer fields, so such a message would not survive
+/// delivery intact anyway). Much more lenient than RFC 5322's 998-octet *line* limit, on purpose:
+/// long unfolded lines and To lists of a few thousand addresses occur in real mail.
+pub const MAX_FIELD_SIZE: usize = 100 * 1024;
+
+/// Why a header section is refused before it is parsed ([`check_limits`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LimitProblem {
+    /// No empty line within [`MAX_HEADER_SIZE`] bytes.
+    SectionTooLarge,
+    /// One field is over [`MAX_FIELD_SIZE`] bytes.
+    FieldTooLarge { name: String },
+    /// A field holds a NUL byte (RFC 5322 forbids it; C-based relays cut the line there).
+    Nul { name: String },
+}
+
+/// Checks the header section at the start of `data` (CRLF line endings) against
+/// [`MAX_HEADER_SIZE`] and [`MAX_FIELD_SIZE`], and for NUL bytes, before it is parsed. The work
+/// is bounded by the limits, not by the input: a field is never searched for its end further
+/// than [`MAX_FIELD_SIZE`] bytes. Lines that are not header fields are left for
+/// [`Header::parse`] to report.
+pub(crate) fn check_limits(data: &[u8]) -> Result<(), LimitProblem> {
+    /// Name length that marks a leading mbox `From ` line.
+    const MBOX: usize = usize::MAX;
+    let name = |(start, len): (usize, usize)| {
+        if len == MBOX {
+            return "mbox \"From \" line".to_owned();
+        }
+        let mut name =
+            String::from_utf8_lossy(data[start..start + len.min(64)].trim_ascii()).into_owned();
+        if len > 64 {
+            name.push_str("...");
+        }
+        name
+    };
+    let mut pos = 0;
+    // The current field: where it starts and the length of its name.
+    let mut field: Option<(usize, usize)> = None;
+    while pos < data.len() {
+        let continuation = matches!(data[pos], b' ' | b'\t');
+        let field_start = match field {
+            Some((start, _)) if continuation => start,
+            _ => pos,
+        };
+        // Search for the end of the line no further than the field may reach.
+        let window_end = data.len().min(field_start + MAX_FIELD_SIZE + 2);
+        let end = memchr_crlf(&data[pos..window_end]).map(|i| pos + i + 2);
+        let line = &data[pos..end.unwrap_or(window_end)];
+        if line == b"\r\n" {
+            return Ok(());
+        }
+        if !continuation {
+            if pos == 0 && line.starts_with(b"From ") {
+                field = Some((pos, MBOX));
+            } else {
+                let name = line
+                    .iter()
+                    .position(|&b| b == b':')
+                    .map(|colon| (colon, line[..colon].trim_ascii_end()))
+                    .filter(|(_, n)| !n.is_empty() && n.iter().all(|b| (33..=126).contains(b)));
+                let Some((colon, _)) = name else {
+                    return Ok(()); // not a field: Header::parse says so
+                };
+                field = Some((pos, colon));
+            }
+        }
+        if let Some(f) = field {
+            if end.unwrap_or(window_end) - f.0 > MAX_FIELD_SIZE {
+                return Err(LimitProblem::FieldTooLarge { name: name(f) });
+            }
+            if line.contains(&0) {
+                return Err(LimitProblem::Nul { name: name(f) });
+            }
+        }
+        let reach = end.unwrap_or(window_end);
+        if reach > MAX_HEADER_SIZE {
+            return Err(LimitProblem::SectionTooLarge);
+        }
+        match end {
+            Some(end) => pos = end,
+            None => return Ok(()), // the last line, or one Header::parse refuses
+        }
+    }
+    Ok(())
+}
+
 /// Position of the first CRLF in `data`.
 pub(crate) fn memchr_crlf(data: &[u8]) -> Option<usize> {
     let mut from = 0;
@@ -331,6 +423,44 @@ mod tests {
             HeaderProblem::NotAField { line: 1 }
         );
         assert!(Header::parse(b" leading\r\n").is_err());
+    }
+
+    #[test]
+    fn limits_are_exact_and_bounded() {
+        // A field of exactly MAX_FIELD_SIZE bytes (CRLF included) passes; one more does not.
+        let field = |len: usize| {
+            let mut f = b"X-A: ".to_vec();
+            f.resize(len - 2, b'a');
+            f.extend_from_slice(b"\r\n\r\n");
+            f
+        };
+        assert_eq!(check_limits(&field(MAX_FIELD_SIZE)), Ok(()));
+        let too_large = Err(LimitProblem::FieldTooLarge { name: "X-A".into() });
+        assert_eq!(check_limits(&field(MAX_FIELD_SIZE + 1)), too_large);
+        // Without any line end, the search stops at the limit.
+        let mut endless = b"X-A: ".to_vec();
+        endless.resize(MAX_FIELD_SIZE * 10, b'a');
+        assert_eq!(check_limits(&endless), too_large);
+        // A folded field counts as a whole.
+        let mut folded = b"X-A: a\r\n".to_vec();
+        while folded.len() <= MAX_FIELD_SIZE {
+            folded.extend_from_slice(b" b\r\n");
+        }
+        assert_eq!(check_limits(&folded), too_large);
+        // The mbox line too.
+        let mut mbox = b"From ".to_vec();
+        mbox.resize(MAX_FIELD_SIZE * 2, b'a');
+        assert!(matches!(
+            check_limits(&mbox),
+            Err(LimitProblem::FieldTooLarge { name }) if name.contains("mbox")
+        ));
+        // Many small fields: the section limit.
+        let many = b"X: 1\r\n".repeat(MAX_HEADER_SIZE / 6 + 1);
+        assert_eq!(check_limits(&many), Err(LimitProblem::SectionTooLarge));
+        // Only the header counts: the body may be anything.
+        let mut msg = b"X: 1\r\n\r\n".to_vec();
+        msg.extend_from_slice(&vec![0u8; MAX_HEADER_SIZE * 2]);
+        assert_eq!(check_limits(&msg), Ok(()));
     }
 
     #[test]

@@ -18,8 +18,14 @@ use crate::error::{CertProblem, KeyError, KeyFileKind};
 use crate::pem;
 use crate::signer::{RsaSigningKey, SigningKey};
 
-/// Largest key or certificate file read, in bytes.
+/// Largest key or certificate file read, in bytes. Checked on the file's metadata before
+/// reading, and again while reading (pipes and devices have no size).
 pub const MAX_KEY_FILE: u64 = 1024 * 1024;
+
+/// Most certificates read from one file. A sender's chain or a recipient's file holds a
+/// handful; a file with more is a CA bundle or an attack, and every one of its certificates
+/// would be sent with each signature.
+pub const MAX_CERTS_PER_FILE: usize = 100;
 
 /// The sender's signing identity: key, certificate and the chain to send along.
 pub struct Signer {
@@ -201,6 +207,8 @@ impl KeyStore {
 
     /// Turns every certificate check off (dates, usages, address, key size). For tests only:
     /// mail signed or encrypted with unchecked certificates may be unreadable or unsafe.
+    /// The resource limits stay: [`MAX_KEY_FILE`], [`MAX_CERTS_PER_FILE`], and private keys
+    /// over [`MAX_RSA_BITS`](crate::MAX_RSA_BITS) are still refused.
     #[must_use]
     pub fn dangerous_skip_certificate_checks(mut self) -> Self {
         self.check_certificates = false;
@@ -402,7 +410,7 @@ impl KeyStore {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("pem"))
             {
-                certificates_in_pem(&read_limited(path)?)
+                certificates_in_pem(path, &read_limited(path)?)?
             } else {
                 load_certificates(path)?
             };
@@ -477,23 +485,43 @@ fn recheck_dates(
     })
 }
 
-/// Reads a key or certificate file, refusing absurd sizes. The buffer is wiped on drop.
+/// Reads a key or certificate file, refusing absurd sizes: by its metadata before reading,
+/// and by counting while reading (a pipe or a device such as `/dev/zero` has no size), so that
+/// at most [`MAX_KEY_FILE`] + 1 bytes are ever held. The buffer is wiped on drop.
 fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    use std::io::Read;
     let io = |source| KeyError::Io {
         path: path.to_owned(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(io)?;
+    let too_large = |size: String| KeyError::Invalid {
+        path: path.to_owned(),
+        reason: format!(
+            "is {size} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused"
+        ),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
     if meta.len() > MAX_KEY_FILE {
-        return Err(KeyError::Invalid {
-            path: path.to_owned(),
-            reason: format!(
-                "is {} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused",
-                meta.len()
-            ),
-        });
+        return Err(too_large(meta.len().to_string()));
     }
-    Ok(Zeroizing::new(std::fs::read(path).map_err(io)?))
+    // Room for the whole file up front, so that the buffer never moves (and never leaves an
+    // unwiped copy behind).
+    let capacity = if meta.is_file() && meta.len() > 0 {
+        meta.len() + 1
+    } else {
+        MAX_KEY_FILE + 1
+    };
+    let mut data = Zeroizing::new(Vec::with_capacity(
+        usize::try_from(capacity).unwrap_or(usize::MAX),
+    ));
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    if data.len() as u64 > MAX_KEY_FILE {
+        return Err(too_large(format!("more than {MAX_KEY_FILE}")));
+    }
+    Ok(data)
 }
 
 /// Which implementation holds private keys loaded from files.
@@ -577,23 +605,45 @@ fn load_private_key(
         reason,
     };
     let data = read_limited(path)?;
-    let parsed = parse_private_key(&data).map_err(invalid)?;
+    let parsed = parse_private_key(path, &data)?;
+    // The size first: a huge key is slow to load and slower to use (no certificate check
+    // turns this off: it bounds the work, it is not a trust decision).
+    if let Some(bits) = private_key_bits(&parsed.der, parsed.format)
+        && bits > certcheck::MAX_RSA_BITS
+    {
+        return Err(KeyError::KeyTooLong {
+            path: path.to_owned(),
+            bits,
+            max: certcheck::MAX_RSA_BITS,
+        });
+    }
     let key = backend
         .signing_key(&parsed.der, parsed.format)
         .map_err(invalid)?;
     Ok((key, parsed.certs))
 }
 
-fn parse_private_key(data: &[u8]) -> Result<ParsedKey, String> {
+fn parse_private_key(path: &Path, data: &[u8]) -> Result<ParsedKey, KeyError> {
+    let invalid = |reason: &str| KeyError::Invalid {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
     let blocks = pem::blocks(data);
     if blocks.is_empty() {
+        if let Some(label) = pem::unterminated(data) {
+            return Err(invalid(&format!(
+                "its {label} PEM block has no END line: the file is truncated"
+            )));
+        }
         // Perhaps DER: PKCS#8 first, then PKCS#1.
         let format = if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
             KeyFormat::Pkcs8
         } else if rsa::PrivateKey::from_pkcs1_der(data).is_ok() {
             KeyFormat::Pkcs1
         } else {
-            return Err("holds no PEM private key and is not a DER RSA private key".to_owned());
+            return Err(invalid(
+                "holds no PEM private key and is not a DER RSA private key",
+            ));
         };
         return Ok(ParsedKey {
             der: Zeroizing::new(data.to_vec()),
@@ -601,6 +651,10 @@ fn parse_private_key(data: &[u8]) -> Result<ParsedKey, String> {
             certs: Vec::new(),
         });
     }
+    check_cert_count(
+        path,
+        blocks.iter().filter(|b| b.label == "CERTIFICATE").count(),
+    )?;
     let mut key: Option<(Zeroizing<Vec<u8>>, KeyFormat)> = None;
     let mut certs = Vec::new();
     for block in blocks {
@@ -608,29 +662,31 @@ fn parse_private_key(data: &[u8]) -> Result<ParsedKey, String> {
             "PRIVATE KEY" if key.is_none() => key = Some((block.der, KeyFormat::Pkcs8)),
             "RSA PRIVATE KEY" if key.is_none() => {
                 if block.legacy_encrypted {
-                    return Err("the private key is encrypted (Proc-Type: 4,ENCRYPTED); \
-                                decrypt it first with `openssl pkey`"
-                        .to_owned());
+                    return Err(invalid(
+                        "the private key is encrypted (Proc-Type: 4,ENCRYPTED); \
+                         decrypt it first with `openssl pkey`",
+                    ));
                 }
                 key = Some((block.der, KeyFormat::Pkcs1));
             }
             "ENCRYPTED PRIVATE KEY" => {
-                return Err("the private key is encrypted (ENCRYPTED PRIVATE KEY); \
-                            decrypt it first with `openssl pkey`"
-                    .to_owned());
+                return Err(invalid(
+                    "the private key is encrypted (ENCRYPTED PRIVATE KEY); \
+                     decrypt it first with `openssl pkey`",
+                ));
             }
             "CERTIFICATE" => {
                 let c = Certificate::from_der(&block.der)
-                    .map_err(|e| format!("a CERTIFICATE block cannot be read ({e})"))?;
+                    .map_err(|e| invalid(&format!("a CERTIFICATE block cannot be read ({e})")))?;
                 certs.push(c);
             }
             "EC PRIVATE KEY" => {
-                return Err("holds an EC key; only RSA keys are supported".to_owned());
+                return Err(invalid("holds an EC key; only RSA keys are supported"));
             }
             _ => {}
         }
     }
-    let (der, format) = key.ok_or_else(|| "holds no private key".to_owned())?;
+    let (der, format) = key.ok_or_else(|| invalid("holds no private key"))?;
     Ok(ParsedKey { der, format, certs })
 }
 
@@ -641,14 +697,22 @@ pub(crate) fn load_certificates(path: &Path) -> Result<Vec<Certificate>, KeyErro
         path: path.to_owned(),
         reason,
     };
-    if pem::blocks(&data).is_empty() {
+    let blocks = pem::blocks(&data);
+    if blocks.is_empty() {
+        if let Some(label) = pem::unterminated(&data) {
+            return Err(invalid(format!(
+                "its {label} PEM block has no END line: the file is truncated"
+            )));
+        }
         return Certificate::from_der(&data)
             .map(|c| vec![c])
             .map_err(|_| invalid("holds no PEM certificate and is not a DER certificate".into()));
     }
+    let is_cert = |b: &pem::PemBlock| b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE";
+    check_cert_count(path, blocks.iter().filter(|b| is_cert(b)).count())?;
     let mut certs = Vec::new();
-    for block in pem::blocks(&data) {
-        if block.label == "CERTIFICATE" || block.label == "X509 CERTIFICATE" {
+    for block in blocks {
+        if is_cert(&block) {
             certs.push(
                 Certificate::from_der(&block.der)
                     .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))?,
@@ -661,10 +725,39 @@ pub(crate) fn load_certificates(path: &Path) -> Result<Vec<Certificate>, KeyErro
     Ok(certs)
 }
 
-fn certificates_in_pem(data: &[u8]) -> Vec<Certificate> {
-    pem::blocks(data)
+fn certificates_in_pem(path: &Path, data: &[u8]) -> Result<Vec<Certificate>, KeyError> {
+    let blocks = pem::blocks(data);
+    let blocks: Vec<_> = blocks.iter().filter(|b| b.label == "CERTIFICATE").collect();
+    check_cert_count(path, blocks.len())?;
+    Ok(blocks
         .iter()
-        .filter(|b| b.label == "CERTIFICATE")
         .filter_map(|b| Certificate::from_der(&b.der).ok())
-        .collect()
+        .collect())
+}
+
+/// Refuses a file with more than [`MAX_CERTS_PER_FILE`] certificates.
+fn check_cert_count(path: &Path, count: usize) -> Result<(), KeyError> {
+    if count > MAX_CERTS_PER_FILE {
+        return Err(KeyError::TooManyCertificates {
+            path: path.to_owned(),
+            count,
+            limit: MAX_CERTS_PER_FILE,
+        });
+    }
+    Ok(())
+}
+
+/// The modulus size of an RSA private key, read from its DER without loading the key;
+/// `None` when the DER is not an RSA key (loading it then says why).
+fn private_key_bits(key_der: &[u8], format: KeyFormat) -> Option<usize> {
+    let pkcs1_der = match format {
+        KeyFormat::Pkcs1 => key_der,
+        KeyFormat::Pkcs8 => pkcs8::PrivateKeyInfoRef::from_der(key_der)
+            .ok()?
+            .private_key
+            .as_bytes(),
+    };
+    let key = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_der).ok()?;
+    let modulus = key.modulus.as_bytes();
+    Some(modulus.len() * 8 - modulus.first().map_or(0, |b| b.leading_zeros() as usize))
 }

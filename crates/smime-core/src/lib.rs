@@ -82,7 +82,8 @@ pub use cms_build::Cipher;
 pub use compose::{Options, Protected, Protector, SignMode};
 pub use eml::{Email, Mailbox, Recipient, RecipientKind};
 pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
-pub use keys::{KeyBackend, KeyStore, MAX_KEY_FILE, RecipientKey, Signer};
+pub use header::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
+pub use keys::{KeyBackend, KeyStore, MAX_CERTS_PER_FILE, MAX_KEY_FILE, RecipientKey, Signer};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,

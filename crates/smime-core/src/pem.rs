@@ -75,6 +75,19 @@ pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
     out
 }
 
+/// The label of a `-----BEGIN <label>-----` line with no matching END line (a truncated
+/// file), when [`blocks`] found nothing.
+pub(crate) fn unterminated(data: &[u8]) -> Option<String> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    let label_start = find(data, BEGIN)? + BEGIN.len();
+    let label_len = find(&data[label_start..], b"-----").unwrap_or(0);
+    let label = &data[label_start..label_start + label_len.min(64)];
+    Some(format!(
+        "-----BEGIN {}-----",
+        String::from_utf8_lossy(label)
+    ))
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
