@@ -352,6 +352,10 @@ fn messages_made_by_openssl_are_read() {
             rows += 1;
         }
     }
+    // Encrypted content that is not MIME at all is returned as it is.
+    let raw = b"\x00\x01 not a MIME entity\r\n".to_vec();
+    let opened = bob.open(&encrypt(&["-aes256"], &raw)).unwrap();
+    assert_eq!(opened.content, raw);
     eprintln!("{rows} OpenSSL-made messages read");
 }
 

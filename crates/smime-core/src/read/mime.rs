@@ -4,6 +4,9 @@
 use crate::encoding::base64_decode_lenient;
 use crate::header::{ContentType, Header, HeaderProblem};
 
+/// Longest boundary accepted (RFC 2046 allows 70; some agents write a little more).
+const MAX_BOUNDARY: usize = 100;
+
 /// What one entity (a whole message, or what a layer held) turned out to be.
 #[derive(Debug)]
 pub(super) enum Entity {
@@ -107,7 +110,7 @@ fn decode_body(encoding: &str, body: &[u8]) -> Result<Vec<u8>, MimeProblem> {
 fn detached(ct: &ContentType, body: &[u8]) -> Result<Entity, MimeProblem> {
     let boundary = ct
         .param("boundary")
-        .filter(|b| !b.is_empty() && b.len() <= 200)
+        .filter(|b| !b.is_empty() && b.len() <= MAX_BOUNDARY)
         .ok_or(MimeProblem::Multipart("no boundary parameter"))?;
     let mut delim = Vec::with_capacity(boundary.len() + 2);
     delim.extend_from_slice(b"--");

@@ -19,6 +19,7 @@
 //! input of any kind is an error, never a panic.
 
 mod enveloped;
+mod error;
 mod mime;
 mod signed;
 mod tlv;
@@ -33,6 +34,8 @@ use pkcs8::DecodePrivateKey;
 use x509_cert::Certificate;
 
 use crate::Cipher;
+pub use error::ReadError;
+use error::malformed;
 use mime::Entity;
 
 /// The largest message [`Reader::open`] and [`parse_cms`] accept by default, in bytes.
@@ -40,126 +43,6 @@ pub const MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
 
 /// How many S/MIME layers one message may have (signed inside encrypted counts two).
 pub const MAX_LAYERS: usize = 8;
-
-/// Why a message could not be opened. Layers are numbered from 1, outermost first.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReadError {
-    /// The input is over the size limit.
-    #[error("the message is {size} bytes, over the limit of {limit} bytes")]
-    TooLarge {
-        /// Size of the input.
-        size: usize,
-        /// The limit in force.
-        limit: usize,
-    },
-    /// More S/MIME layers than [`MAX_LAYERS`].
-    #[error("more than {limit} S/MIME layers")]
-    TooManyLayers {
-        /// The limit in force.
-        limit: usize,
-    },
-    /// The message has no S/MIME layer at all.
-    #[error("not an S/MIME message: neither signed nor encrypted")]
-    NotSmime,
-    /// The MIME framing of a layer cannot be read.
-    #[error("layer {layer}: cannot read the MIME structure: {reason}")]
-    Mime {
-        /// The layer, from 1.
-        layer: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A CMS structure is malformed.
-    #[error("layer {layer}: malformed {what}: {reason}")]
-    Malformed {
-        /// The layer, from 1.
-        layer: usize,
-        /// Which structure.
-        what: &'static str,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// Well-formed, but something this reader does not handle.
-    #[error("layer {layer}: unsupported {what}: {detail}")]
-    Unsupported {
-        /// The layer, from 1.
-        layer: usize,
-        /// What kind of thing.
-        what: &'static str,
-        /// Which one (an algorithm name, a content type ...).
-        detail: String,
-    },
-    /// The message is encrypted and the reader has no key.
-    #[error("layer {layer}: the message is encrypted but no recipient key was given")]
-    NoRecipientKey {
-        /// The layer, from 1.
-        layer: usize,
-    },
-    /// None of the reader's certificates is among the message's recipients.
-    #[error(
-        "layer {layer}: not encrypted to the given certificate(s) ({given}); its recipients are: {recipients}"
-    )]
-    NotARecipient {
-        /// The layer, from 1.
-        layer: usize,
-        /// The reader's certificates.
-        given: String,
-        /// The recipients the message names (the first eight).
-        recipients: String,
-    },
-    /// Decryption failed although the message names our certificate: the key does not
-    /// match, or the message was damaged.
-    #[error("layer {layer}: decryption failed: {reason} (wrong key, or a damaged message)")]
-    Decrypt {
-        /// The layer, from 1.
-        layer: usize,
-        /// Which step failed.
-        reason: &'static str,
-    },
-    /// The signer's certificate is not in the message.
-    #[error("layer {layer}: the certificate of signer {signer} is not in the message")]
-    SignerNotFound {
-        /// The layer, from 1.
-        layer: usize,
-        /// Which certificate the signature names.
-        signer: String,
-    },
-    /// The content's SHA-256 differs from the signed messageDigest: the content was changed.
-    #[error("layer {layer}: the content was changed after {signer} signed it (digest mismatch)")]
-    DigestMismatch {
-        /// The layer, from 1.
-        layer: usize,
-        /// Which certificate the signature names.
-        signer: String,
-    },
-    /// The signature does not verify with the signer's certificate.
-    #[error("layer {layer}: the signature of {signer} is not valid")]
-    BadSignature {
-        /// The layer, from 1.
-        layer: usize,
-        /// Which certificate the signature names.
-        signer: String,
-    },
-    /// A recipient key given to the reader cannot be used.
-    #[error("unusable recipient key: {reason}")]
-    Key {
-        /// Why (never key material).
-        reason: String,
-    },
-}
-
-pub(super) fn malformed(
-    layer: usize,
-    what: &'static str,
-    reason: &dyn std::fmt::Display,
-) -> ReadError {
-    ReadError::Malformed {
-        layer,
-        what,
-        reason: reason.to_string(),
-    }
-}
 
 /// A signer whose signature verified.
 #[derive(Debug, Clone)]
@@ -468,11 +351,17 @@ impl Reader {
         let mut layers = Vec::new();
         loop {
             let layer = layers.len() + 1;
-            let entity =
-                mime::classify(&mime::normalise(&current)).map_err(|e| ReadError::Mime {
-                    layer,
-                    reason: e.to_string(),
-                })?;
+            let entity = match mime::classify(&mime::normalise(&current)) {
+                Ok(entity) => entity,
+                // What a layer held need not be MIME at all: it is the innermost content.
+                Err(mime::MimeProblem::Header(_)) if !layers.is_empty() => Entity::Plain,
+                Err(e) => {
+                    return Err(ReadError::Mime {
+                        layer,
+                        reason: e.to_string(),
+                    });
+                }
+            };
             if matches!(entity, Entity::Plain) {
                 break;
             }
@@ -620,190 +509,4 @@ pub(super) fn describe_cert(cert: &Certificate) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use std::path::PathBuf;
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::{FixedClock, KeyStore, Options, Protector, SignMode};
-
-    fn keys_dir() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pki/keys")
-    }
-
-    const EML: &[u8] =
-        b"From: alice@example.com\r\nTo: bob@example.net\r\nSubject: t\r\n\r\nhello\r\n";
-
-    fn protect(options: Options) -> Vec<u8> {
-        let keys = Arc::new(KeyStore::open(keys_dir()).unwrap());
-        Protector::new(keys, options)
-            .with_clock(Arc::new(FixedClock::from_unix(1_780_315_200)))
-            .protect(EML)
-            .unwrap()
-            .message
-    }
-
-    fn bob() -> Reader {
-        let pem = std::fs::read(keys_dir().join("bob@example.net.pem")).unwrap();
-        Reader::new().with_recipient_pem(&pem).unwrap()
-    }
-
-    /// A tiny deterministic generator, so the test needs no extra dependency.
-    struct XorShift(u64);
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            usize::try_from(self.next() % n.max(1) as u64).unwrap()
-        }
-    }
-
-    #[test]
-    fn signed_and_encrypted_round_trip() {
-        let msg = protect(Options::sign_and_encrypt());
-        let opened = bob().open(&msg).unwrap();
-        assert_eq!(opened.layers.len(), 2);
-        assert!(matches!(
-            opened.layers[0],
-            Layer::Encrypted {
-                cipher: Cipher::Aes256Cbc,
-                recipients: 2
-            }
-        ));
-        match &opened.layers[1] {
-            Layer::Signed { detached, signers } => {
-                assert!(!detached);
-                assert_eq!(signers.len(), 1);
-                assert!(
-                    signers[0].subject.contains("alice@example.com"),
-                    "{}",
-                    signers[0].subject
-                );
-                assert_eq!(
-                    signers[0].signing_time,
-                    Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_780_315_200))
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(opened.content.ends_with(b"\r\n\r\nhello\r\n"));
-        assert!(opened.is_signed() && opened.is_encrypted());
-    }
-
-    #[test]
-    fn parse_cms_summarises_without_keys() {
-        let msg = protect(Options::encrypt());
-        let body = &msg[msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
-        let der = crate::encoding::base64_decode_lenient(body).unwrap();
-        match parse_cms(&der).unwrap() {
-            CmsSummary::EnvelopedData {
-                cipher, recipients, ..
-            } => {
-                assert_eq!(cipher, Some(Cipher::Aes256Cbc));
-                assert_eq!(recipients.len(), 2);
-                assert!(recipients[0].starts_with("issuer \""), "{recipients:?}");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            Reader::new().open(&msg),
-            Err(ReadError::NoRecipientKey { layer: 1 })
-        ));
-    }
-
-    #[test]
-    fn errors_for_plain_and_oversized_input() {
-        assert!(matches!(Reader::new().open(EML), Err(ReadError::NotSmime)));
-        assert!(matches!(
-            Reader::new().with_max_size(10).open(EML),
-            Err(ReadError::TooLarge { limit: 10, .. })
-        ));
-        assert!(matches!(
-            Reader::new().open(b"\x00\x01 not a header\r\n"),
-            Err(ReadError::Mime { layer: 1, .. })
-        ));
-    }
-
-    #[test]
-    fn keys_that_do_not_fit_are_refused() {
-        let alice = std::fs::read(keys_dir().join("alice@example.com.pem")).unwrap();
-        let bob_cert =
-            crate::pem::blocks(&std::fs::read(keys_dir().join("bob@example.net.crt")).unwrap())
-                .iter()
-                .find_map(|b| Certificate::from_der(&b.der).ok())
-                .unwrap();
-        let err = Reader::new()
-            .with_recipient_key(&alice, &bob_cert)
-            .unwrap_err();
-        assert!(err.to_string().contains("does not belong"), "{err}");
-        assert!(Reader::new().with_recipient_pem(b"junk").is_err());
-        assert!(
-            Reader::new()
-                .with_recipient_key(b"\x30\x03\x02\x01\x00", &bob_cert)
-                .is_err()
-        );
-        // The key never shows in Debug.
-        let reader = bob();
-        let dbg = format!("{reader:?}");
-        assert!(
-            dbg.contains("RecipientKeyPair") && !dbg.contains("PrivateKey"),
-            "{dbg}"
-        );
-    }
-
-    #[test]
-    fn arbitrary_and_mutated_input_never_panics() {
-        let mut rng = XorShift(0x5eed_1234_abcd_9876);
-        let seeds = [
-            protect(Options::sign(SignMode::Opaque)),
-            protect(Options::sign(SignMode::Detached)),
-            protect(Options::sign_and_encrypt()),
-        ];
-        let reader = bob();
-        for _ in 0..300 {
-            let len = rng.below(600);
-            let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-            let _ = parse_cms(&junk);
-            let _ = Reader::new().open(&junk);
-        }
-        for seed in &seeds {
-            for _ in 0..100 {
-                let mut m = seed.clone();
-                match rng.below(3) {
-                    0 => m.truncate(rng.below(m.len())),
-                    1 => {
-                        for _ in 0..=rng.below(4) {
-                            let i = rng.below(m.len());
-                            m[i] ^= 1 << rng.below(8);
-                        }
-                    }
-                    _ => {
-                        let i = rng.below(m.len());
-                        let j = rng.below(m.len());
-                        m.drain(i.min(j)..i.max(j));
-                    }
-                }
-                let _ = reader.open(&m);
-                let _ = Reader::new().open(&m);
-            }
-            // Mutate the DER itself too, where base64 would hide most flips.
-            let body_at = seed.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-            if let Some(der) = crate::encoding::base64_decode_lenient(&seed[body_at..]) {
-                for _ in 0..200 {
-                    let mut d = der.clone();
-                    let i = rng.below(d.len());
-                    d[i] = rng.next() as u8;
-                    if rng.below(4) == 0 {
-                        d.truncate(rng.below(d.len()));
-                    }
-                    let _ = parse_cms(&d);
-                }
-            }
-        }
-    }
-}
+mod tests;
