@@ -184,3 +184,11 @@ fn arbitrary_and_mutated_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn reader_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Reader>();
+    assert_send_sync::<Opened>();
+    assert_send_sync::<ReadError>();
+}
