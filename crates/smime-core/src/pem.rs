@@ -1,9 +1,8 @@
 //! PEM blocks (RFC 7468) found anywhere in a file: text before, between and after them (such as
 //! the `Bag Attributes` that `openssl pkcs12` writes) is ignored.
 
+use base64ct::{Base64, Encoding};
 use zeroize::Zeroizing;
-
-use crate::encoding::base64_decode_lenient;
 
 /// One PEM block: its label and its decoded DER (wiped on drop, since it may be a key).
 pub(crate) struct PemBlock {
@@ -47,7 +46,8 @@ pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
         let text: Vec<u8> = if contains(body, b":") {
             legacy_encrypted = contains(body, b"ENCRYPTED");
             let mut lines = body.split(|&b| b == b'\n');
-            let mut kept = Vec::new();
+            // Sized up front: a growing buffer would leave unwiped copies of a key behind.
+            let mut kept = Vec::with_capacity(body.len());
             let mut in_headers = true;
             for line in &mut lines {
                 let trimmed = line.trim_ascii();
@@ -64,7 +64,7 @@ pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
             body.to_vec()
         };
         let text = Zeroizing::new(text);
-        let der = Zeroizing::new(base64_decode_lenient(&text).unwrap_or_default());
+        let der = decode_body(&text);
         out.push(PemBlock {
             label,
             der,
@@ -86,6 +86,31 @@ pub(crate) fn unterminated(data: &[u8]) -> Option<String> {
         "-----BEGIN {}-----",
         String::from_utf8_lossy(label)
     ))
+}
+
+/// The base64 of a block's body, decoded as `encoding::base64_decode_lenient` does (other
+/// characters skipped, padding optional), with every buffer sized up front and wiped: the
+/// body may be a private key. Empty when it is not base64.
+fn decode_body(text: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut clean = Zeroizing::new(Vec::with_capacity(text.len() + 3));
+    clean.extend(
+        text.iter()
+            .copied()
+            .take_while(|&b| b != b'=')
+            .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/'),
+    );
+    match clean.len() % 4 {
+        0 => {}
+        1 => return Zeroizing::new(Vec::new()),
+        r => clean.extend(std::iter::repeat_n(b'=', 4 - r)),
+    }
+    let mut der = Zeroizing::new(vec![0u8; clean.len() / 4 * 3]);
+    let len = std::str::from_utf8(&clean)
+        .ok()
+        .and_then(|s| Base64::decode(s, &mut der).ok())
+        .map_or(0, <[u8]>::len);
+    der.truncate(len);
+    der
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
