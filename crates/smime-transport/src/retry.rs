@@ -165,10 +165,21 @@ pub async fn send_with_retry(
         match sender.send(envelope, message).await {
             Ok(receipt) => break receipt,
             Err(error) if policy.should_retry(&error, attempt) => {
-                tokio::time::sleep(policy.backoff(&error, attempt)).await;
+                let wait = policy.backoff(&error, attempt);
+                tracing::debug!(
+                    attempt,
+                    max_attempts = policy.max_attempts,
+                    ?wait,
+                    %error,
+                    "temporary failure: retrying"
+                );
+                tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            Err(error) => return Err(error),
+            Err(error) => {
+                tracing::debug!(attempt, transient = error.is_transient(), %error, "giving up");
+                return Err(error);
+            }
         }
     };
 
@@ -183,7 +194,14 @@ pub async fn send_with_retry(
         let Some(subset) = envelope.restricted_to(&retry) else {
             break;
         };
-        tokio::time::sleep(policy.exponential(attempt)).await;
+        let wait = policy.exponential(attempt);
+        tracing::debug!(
+            attempt,
+            recipients = retry.len(),
+            ?wait,
+            "recipients refused temporarily: retrying them"
+        );
+        tokio::time::sleep(wait).await;
         attempt += 1;
         match sender.send(&subset, message).await {
             Ok(again) => receipt.absorb_retry(&retry, RetryOutcome::Delivered(again)),

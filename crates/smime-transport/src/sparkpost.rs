@@ -377,6 +377,19 @@ impl SparkPostSender {
         text
     }
 
+    /// A request that got no (complete) response, logged at debug level.
+    fn failed_request(&self, e: &reqwest::Error, started: Instant) -> SendError {
+        let error = self.request_error(e, true);
+        tracing::debug!(
+            method = "POST",
+            url = %self.endpoint,
+            elapsed = ?started.elapsed(),
+            %error,
+            "API request failed"
+        );
+        error
+    }
+
     fn request_error(&self, e: &reqwest::Error, sent: bool) -> SendError {
         let mut detail = e.to_string();
         let mut source = std::error::Error::source(e);
@@ -392,57 +405,21 @@ impl SparkPostSender {
         }
         .into()
     }
-}
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by the API).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-#[async_trait]
-impl Sender for SparkPostSender {
-    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
-        let text = std::str::from_utf8(message).map_err(|_| {
-            SendError::message(
-                "the message is not UTF-8 and cannot travel in the API's JSON \
-                 (S/MIME output is 7-bit: was it damaged?)",
-            )
-        })?;
-        if message.len() > MAX_CONTENT {
-            return Err(SendError::message(format!(
-                "the message is {} bytes; the API accepts at most 20 MB",
-                message.len()
-            )));
-        }
-        let body = self.body(envelope, text)?;
-        let started = Instant::now();
-        let response = self
-            .client
-            .post(&self.endpoint)
-            .header(AUTHORIZATION, self.auth.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| self.request_error(&e, true))?;
-        let status = response.status();
-        let wait = retry_after(response.headers());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.request_error(&e, true))?;
-        let elapsed = started.elapsed();
-        let body = String::from_utf8_lossy(&bytes);
+    /// What an API response means: the status, `Retry-After` and body turned into a
+    /// [`Receipt`] or a [`SendError`] (a synchronous step, so that it can be fuzzed).
+    pub(crate) fn outcome(
+        &self,
+        envelope: &Envelope,
+        status: StatusCode,
+        wait: Option<Duration>,
+        bytes: &[u8],
+        elapsed: Duration,
+    ) -> Result<Receipt, SendError> {
+        let body = String::from_utf8_lossy(bytes);
 
         if status.is_success() {
-            let parsed: Success = serde_json::from_slice(&bytes).map_err(|e| {
+            let parsed: Success = serde_json::from_slice(bytes).map_err(|e| {
                 SendError::from(Repr::ApiReply {
                     status: status.as_u16(),
                     detail: format!("{e}; body: {}", self.clean(&body)),
@@ -470,7 +447,7 @@ impl Sender for SparkPostSender {
                 .with_elapsed(elapsed));
         }
 
-        let errors: Vec<ApiErrorDetail> = serde_json::from_slice::<Failure>(&bytes)
+        let errors: Vec<ApiErrorDetail> = serde_json::from_slice::<Failure>(bytes)
             .map(|f| {
                 f.errors
                     .into_iter()
@@ -512,6 +489,79 @@ impl Sender for SparkPostSender {
             },
         }
         .into())
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by the API).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+#[async_trait]
+impl Sender for SparkPostSender {
+    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
+        let text = std::str::from_utf8(message).map_err(|_| {
+            SendError::message(
+                "the message is not UTF-8 and cannot travel in the API's JSON \
+                 (S/MIME output is 7-bit: was it damaged?)",
+            )
+        })?;
+        if message.len() > MAX_CONTENT {
+            return Err(SendError::message(format!(
+                "the message is {} bytes; the API accepts at most 20 MB",
+                message.len()
+            )));
+        }
+        let body = self.body(envelope, text)?;
+        // Logged: method, URL, sizes, status, latency, the response body. Never the request
+        // headers (the Authorization header is the key; it is also marked sensitive) nor the
+        // request body (the message). reqwest's `connection_verbose` would log raw bytes,
+        // headers included, at trace level: it stays off.
+        tracing::debug!(
+            method = "POST",
+            url = %self.endpoint,
+            recipients = envelope.rcpt_to().len(),
+            message_bytes = message.len(),
+            request_bytes = body.len(),
+            "API request"
+        );
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(&self.endpoint)
+            .header(AUTHORIZATION, self.auth.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.failed_request(&e, started))?;
+        let status = response.status();
+        let wait = retry_after(response.headers());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.failed_request(&e, started))?;
+        let elapsed = started.elapsed();
+        tracing::debug!(
+            method = "POST",
+            url = %self.endpoint,
+            status = status.as_u16(),
+            ?elapsed,
+            response_bytes = bytes.len(),
+            "API response"
+        );
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let body = scrub(&String::from_utf8_lossy(&bytes), &self.secret_forms);
+            tracing::trace!(status = status.as_u16(), "API response body: {body}");
+        }
+        self.outcome(envelope, status, wait, &bytes, elapsed)
     }
 }
 

@@ -2,12 +2,17 @@
 //! API key (and their base64 forms): neither may appear. The servers here are hostile and
 //! echo the credentials back in their error replies.
 //!
-//! The crate writes no log lines (it has no logging dependency), so errors, receipts,
-//! `Debug` and `Display` are everything it outputs.
+//! Errors, receipts, `Debug`, `Display` and the `tracing` events are everything the crate
+//! outputs: the events are captured at trace level (the SMTP conversation, API response
+//! bodies) and searched too.
 
 mod support;
 
-use std::{error::Error as _, sync::Arc, time::Duration};
+use std::{
+    error::Error as _,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use base64ct::{Base64, Encoding};
 use smime_transport::{
@@ -34,6 +39,52 @@ fn needles(secret: &str, user: Option<&str>) -> Vec<String> {
         ));
     }
     n
+}
+
+/// Every `tracing` event of the current thread, formatted at trace level, in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Starts capturing on this thread (tokio's test runtime runs everything on it).
+    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(captured.clone())
+            .finish();
+        (
+            captured.clone(),
+            tracing::subscriber::set_default(subscriber),
+        )
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }
 
 /// Display, Debug (plain and pretty) and every source in the chain.
@@ -71,6 +122,7 @@ async fn failed_smtp_auth_reveals_no_password() {
     within(Duration::from_secs(20), async {
         let pki = TestPki::new();
         for mechanisms in ["PLAIN", "LOGIN"] {
+            let (events, _guard) = Captured::start();
             // The server refuses, quoting back whatever it received.
             let server = FakeSmtp::start(
                 Options {
@@ -122,8 +174,31 @@ async fn failed_smtp_auth_reveals_no_password() {
                 Credentials::new(USER, Secret::from(PASSWORD))
             ));
             outputs.push(format!("{:?}", Secret::from(PASSWORD)));
+            // The trace shows the exchange (so the search below means something), with the
+            // payloads redacted and the echoed credentials scrubbed.
+            let trace = events.text();
+            let expected: &[&str] = if mechanisms == "PLAIN" {
+                &[
+                    "C: AUTH PLAIN <redacted>",
+                    "S: 535 5.7.8 bad credentials in [AUTH PLAIN ********]",
+                ]
+            } else {
+                &[
+                    "C: AUTH LOGIN",
+                    "S: 334 VXNlcm5hbWU6",
+                    "C: <redacted>",
+                    "S: 535 5.7.8 Authentication credentials invalid",
+                ]
+            };
+            for e in expected {
+                assert!(
+                    trace.contains(e),
+                    "{mechanisms}: no {e:?} in the trace:\n{trace}"
+                );
+            }
+            outputs.push(trace);
             assert_clean(&outputs, &sent);
-            assert!(outputs.iter().any(|o| o.contains("********")) || mechanisms == "LOGIN");
+            assert!(outputs.iter().any(|o| o.contains("********")));
         }
     })
     .await;
@@ -132,6 +207,7 @@ async fn failed_smtp_auth_reveals_no_password() {
 #[tokio::test]
 async fn failed_api_call_reveals_no_key() {
     within(Duration::from_secs(20), async {
+        let (events, _guard) = Captured::start();
         // The API refuses, quoting the Authorization header in its error.
         let api = FakeApi::start(|_, request| {
             let key = request.header("authorization").unwrap_or_default().to_owned();
@@ -175,6 +251,11 @@ async fn failed_api_call_reveals_no_key() {
         outputs.push(sender.to_string());
         let dispatcher = Dispatcher::new(Arc::new(sender));
         outputs.push(format!("{dispatcher:?}"));
+        let trace = events.text();
+        for e in ["status=401", "status=500", "API response body", "key ******** unknown"] {
+            assert!(trace.contains(e), "no {e:?} in the trace:\n{trace}");
+        }
+        outputs.push(trace);
         assert_clean(&outputs, &needles(API_KEY, None));
         assert!(err.to_string().contains("key ******** unknown"), "{err}");
     })

@@ -11,7 +11,7 @@ use mail_send::SmtpClient;
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN};
 use zeroize::Zeroizing;
 
-use super::{Config, session::map_mail_send, tls::Stream};
+use super::{Config, session::map_mail_send, tls::Stream, wire};
 use crate::{
     error::{Repr, SendError, Stage},
     reply::Reply,
@@ -61,9 +61,13 @@ impl fmt::Debug for Credentials {
 }
 
 /// Authenticates with PLAIN when offered, else LOGIN.
+///
+/// At trace level the conversation shows `AUTH PLAIN <redacted>`, `AUTH LOGIN` and
+/// `<redacted>` for every line that carries the user name or the password.
 pub(crate) async fn authenticate(
     client: &mut SmtpClient<Stream>,
     config: &Config,
+    conn: u64,
     credentials: &Credentials,
     offered: u64,
     timeout: Duration,
@@ -74,6 +78,20 @@ pub(crate) async fn authenticate(
     let user = credentials.username.as_bytes();
     let pass = credentials.password.expose().as_bytes();
 
+    let mechanism = if offered & AUTH_PLAIN != 0 {
+        "PLAIN"
+    } else if offered & AUTH_LOGIN != 0 {
+        "LOGIN"
+    } else {
+        "none"
+    };
+    tracing::debug!(
+        server,
+        conn,
+        mechanism,
+        user = credentials.username.as_str(),
+        "authenticating"
+    );
     let reply = if offered & AUTH_PLAIN != 0 {
         let mut blob = Zeroizing::new(Vec::with_capacity(user.len() + pass.len() + 2));
         blob.push(0);
@@ -85,32 +103,49 @@ pub(crate) async fn authenticate(
         line.push_str("AUTH PLAIN ");
         line.push_str(&encoded);
         line.push_str("\r\n");
-        let mut reply = client.cmd(line.as_bytes()).await.map_err(cmd_err)?;
+        let shown = format!("AUTH PLAIN {}", wire::REDACTED);
+        let mut reply = wire::cmd_secret(client, config, conn, line.as_bytes(), Some(&shown))
+            .await
+            .map_err(cmd_err)?;
         if reply.code == 334 {
             // A server that wants the initial response on its own line.
             let mut line = Zeroizing::new(String::with_capacity(encoded.len() + 2));
             line.push_str(&encoded);
             line.push_str("\r\n");
-            reply = client.cmd(line.as_bytes()).await.map_err(cmd_err)?;
+            reply = wire::cmd_secret(client, config, conn, line.as_bytes(), None)
+                .await
+                .map_err(cmd_err)?;
         }
         reply
     } else if offered & AUTH_LOGIN != 0 {
-        let reply = client.cmd(b"AUTH LOGIN\r\n").await.map_err(cmd_err)?;
+        let reply = wire::cmd(client, config, conn, b"AUTH LOGIN\r\n")
+            .await
+            .map_err(cmd_err)?;
         if reply.code != 334 {
             reply
         } else {
             let mut line = Zeroizing::new(Base64::encode_string(user));
             line.push_str("\r\n");
-            let reply = client.cmd(line.as_bytes()).await.map_err(cmd_err)?;
+            let reply = wire::cmd_secret(client, config, conn, line.as_bytes(), None)
+                .await
+                .map_err(cmd_err)?;
             if reply.code != 334 {
                 reply
             } else {
                 let mut line = Zeroizing::new(Base64::encode_string(pass));
                 line.push_str("\r\n");
-                client.cmd(line.as_bytes()).await.map_err(cmd_err)?
+                wire::cmd_secret(client, config, conn, line.as_bytes(), None)
+                    .await
+                    .map_err(cmd_err)?
             }
         }
     } else {
+        tracing::debug!(
+            server,
+            conn,
+            offered,
+            "no AUTH mechanism we support is offered"
+        );
         return Err(Repr::AuthUnsupported {
             server: server.to_owned(),
             offered: offered != 0,
@@ -119,9 +154,11 @@ pub(crate) async fn authenticate(
     };
 
     if reply.code == 235 {
+        tracing::debug!(server, conn, mechanism, "AUTH accepted");
         return Ok(());
     }
     let reply = Reply::from_response(reply).map_text(|t| scrub(t, &config.secret_forms));
+    tracing::debug!(server, conn, mechanism, %reply, "AUTH refused");
     Err(Repr::AuthFailed {
         server: server.to_owned(),
         reply,

@@ -7,6 +7,7 @@ mod msys;
 mod pool;
 mod session;
 mod tls;
+mod wire;
 
 use std::{
     fmt,
@@ -456,9 +457,25 @@ impl SmtpSender {
         let (idle, expired) = self.pool.take(config.idle_timeout);
         // The server has probably closed these already; waiting for a QUIT reply from a
         // peer that vanished would hold up this message. Closing the socket is enough.
+        if !expired.is_empty() {
+            tracing::debug!(
+                server = %config.server,
+                closed = expired.len(),
+                "dropping connections idle for longer than {:?}",
+                config.idle_timeout
+            );
+        }
         drop(expired);
         let (mut session, mut reused) = match idle {
-            Some(session) => (session, true),
+            Some(session) => {
+                tracing::debug!(
+                    server = %config.server,
+                    conn = session.id,
+                    transactions = session.transactions,
+                    "reusing a pooled connection"
+                );
+                (session, true)
+            }
             None => (session::connect(config).await?, false),
         };
         loop {
@@ -469,11 +486,25 @@ impl SmtpSender {
                 }
                 Err(failure) if failure.stale => {
                     // The server closed the idle connection: nothing was delivered.
+                    tracing::debug!(
+                        server = %config.server,
+                        conn = session.id,
+                        error = %failure.error,
+                        "the pooled connection was closed by the server: reconnecting"
+                    );
                     drop(session);
                     session = session::connect(config).await?;
                     reused = false;
                 }
                 Err(failure) => {
+                    tracing::debug!(
+                        server = %config.server,
+                        conn = session.id,
+                        error = %failure.error,
+                        transient = failure.error.is_transient(),
+                        after = ?failure.after,
+                        "transaction failed"
+                    );
                     match failure.after {
                         After::Dead => drop(session),
                         After::Clean => self.release(session).await,
@@ -495,6 +526,11 @@ impl SmtpSender {
         if max != 0 && session.transactions >= max {
             session.quit(&self.config).await;
         } else {
+            tracing::trace!(
+                server = %self.config.server,
+                conn = session.id,
+                "connection back in the pool"
+            );
             self.pool.put(session);
         }
     }

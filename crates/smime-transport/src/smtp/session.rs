@@ -19,12 +19,13 @@ use tokio::{
 };
 use tokio_rustls::client::TlsStream;
 
-use super::{Config, TlsMode, auth, data::DataBlock, tls::Stream};
+use super::{Config, TlsMode, auth, data::DataBlock, tls::Stream, wire};
 use crate::{
     envelope::Envelope,
     error::{Repr, SendError, Stage},
     receipt::{Receipt, Refusal},
     reply::Reply,
+    secret::scrub,
 };
 
 /// What the server said it supports in its EHLO reply.
@@ -36,6 +37,54 @@ pub(crate) struct Capabilities {
     smtputf8: bool,
     auth: u64,
     starttls: bool,
+}
+
+/// `PIPELINING SIZE=52428800 8BITMIME STARTTLS AUTH=PLAIN,LOGIN,+2`, for the logs.
+impl std::fmt::Display for Capabilities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut words = Vec::new();
+        if self.pipelining {
+            words.push("PIPELINING".to_owned());
+        }
+        if self.size > 0 {
+            words.push(format!("SIZE={}", self.size));
+        }
+        if self.eight_bit_mime {
+            words.push("8BITMIME".to_owned());
+        }
+        if self.smtputf8 {
+            words.push("SMTPUTF8".to_owned());
+        }
+        if self.starttls {
+            words.push("STARTTLS".to_owned());
+        }
+        if self.auth != 0 {
+            let mut names: Vec<String> = [
+                (smtp_proto::AUTH_PLAIN, "PLAIN"),
+                (smtp_proto::AUTH_LOGIN, "LOGIN"),
+                (smtp_proto::AUTH_CRAM_MD5, "CRAM-MD5"),
+                (smtp_proto::AUTH_XOAUTH2, "XOAUTH2"),
+            ]
+            .iter()
+            .filter(|(bit, _)| self.auth & bit != 0)
+            .map(|(_, name)| (*name).to_owned())
+            .collect();
+            let known = smtp_proto::AUTH_PLAIN
+                | smtp_proto::AUTH_LOGIN
+                | smtp_proto::AUTH_CRAM_MD5
+                | smtp_proto::AUTH_XOAUTH2;
+            let others = (self.auth & !known).count_ones();
+            if others > 0 {
+                names.push(format!("+{others}"));
+            }
+            words.push(format!("AUTH={}", names.join(",")));
+        }
+        if words.is_empty() {
+            f.write_str("no extensions")
+        } else {
+            f.write_str(&words.join(" "))
+        }
+    }
 }
 
 impl From<&EhloResponse<String>> for Capabilities {
@@ -53,6 +102,8 @@ impl From<&EhloResponse<String>> for Capabilities {
 
 /// An open, greeted (and, as configured, encrypted and authenticated) SMTP session.
 pub(crate) struct Session {
+    /// The connection's number in the logs.
+    pub(crate) id: u64,
     client: SmtpClient<Stream>,
     caps: Capabilities,
     /// Transactions attempted on this session.
@@ -64,6 +115,7 @@ pub(crate) struct Session {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
+            .field("id", &self.id)
             .field("tls", &self.client.stream.is_tls())
             .field("caps", &self.caps)
             .field("transactions", &self.transactions)
@@ -157,8 +209,13 @@ fn address_literal(local: std::io::Result<SocketAddr>) -> String {
     }
 }
 
-async fn handshake(config: &Config, tcp: TcpStream) -> Result<TlsStream<TcpStream>, SendError> {
+async fn handshake(
+    config: &Config,
+    conn: u64,
+    tcp: TcpStream,
+) -> Result<TlsStream<TcpStream>, SendError> {
     let server = config.server.clone();
+    tracing::debug!(server = %server, conn, name = ?config.tls_name, "TLS handshake");
     let Some(connector) = &config.connector else {
         return Err(SendError::config(
             "TLS requested without a TLS configuration",
@@ -172,22 +229,37 @@ async fn handshake(config: &Config, tcp: TcpStream) -> Result<TlsStream<TcpStrea
             after: limit,
         }
         .into()),
-        Ok(Err(e)) => Err(Repr::Tls {
-            server,
-            detail: e.to_string(),
+        Ok(Err(e)) => {
+            tracing::debug!(server = %server, conn, error = %e, "TLS handshake failed");
+            Err(Repr::Tls {
+                server,
+                detail: e.to_string(),
+            }
+            .into())
         }
-        .into()),
-        Ok(Ok(stream)) => Ok(stream),
+        Ok(Ok(stream)) => {
+            let (_, tls) = stream.get_ref();
+            tracing::debug!(
+                server = %server,
+                conn,
+                version = ?tls.protocol_version(),
+                cipher = ?tls.negotiated_cipher_suite().map(|s| s.suite()),
+                "TLS established, certificate verified as configured"
+            );
+            Ok(stream)
+        }
     }
 }
 
 async fn greeting<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut SmtpClient<T>,
     config: &Config,
+    conn: u64,
 ) -> Result<(), SendError> {
     let limit = config.timeouts.greeting;
-    let reply = match timeout(limit, client.read()).await {
+    let reply = match timeout(limit, wire::read(client, config, conn)).await {
         Err(_) => {
+            wire::no_reply(config, conn, &"timed out");
             return Err(Repr::Timeout {
                 server: config.server.clone(),
                 stage: Stage::Greeting,
@@ -200,6 +272,7 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin>(
     if reply.code == 220 {
         Ok(())
     } else {
+        tracing::debug!(server = %config.server, conn, code = reply.code, "greeting refused");
         Err(Repr::Rejected {
             server: config.server.clone(),
             stage: Stage::Greeting,
@@ -212,19 +285,33 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin>(
 async fn ehlo<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut SmtpClient<T>,
     config: &Config,
+    conn: u64,
     helo: &str,
 ) -> Result<Capabilities, SendError> {
     let limit = config.timeouts.command;
     client.timeout = limit;
+    wire::sent(config, conn, format!("EHLO {helo}").as_bytes());
     match client.ehlo(helo).await {
-        Ok(r) => Ok(Capabilities::from(&r)),
+        Ok(r) => {
+            let caps = Capabilities::from(&r);
+            tracing::trace!(
+                target: wire::TARGET,
+                server = %config.server,
+                conn,
+                "S: 250 {} [{caps}]",
+                r.hostname.escape_debug()
+            );
+            tracing::debug!(server = %config.server, conn, %caps, "EHLO accepted");
+            Ok(caps)
+        }
         // A server that does not know EHLO: HELO, and no extensions.
         Err(mail_send::Error::UnexpectedReply(r)) if (500..=502).contains(&r.code) => {
-            let reply = client
-                .cmd(format!("HELO {helo}\r\n").as_bytes())
+            wire::received(config, conn, &r);
+            let reply = wire::cmd(client, config, conn, format!("HELO {helo}\r\n").as_bytes())
                 .await
                 .map_err(|e| map_mail_send(e, &config.server, Stage::Ehlo, limit))?;
             if reply.code == 250 {
+                tracing::debug!(server = %config.server, conn, "EHLO refused, HELO accepted: no extensions");
                 Ok(Capabilities::default())
             } else {
                 Err(Repr::Rejected {
@@ -235,13 +322,19 @@ async fn ehlo<T: AsyncRead + AsyncWrite + Unpin>(
                 .into())
             }
         }
-        Err(e) => Err(map_mail_send(e, &config.server, Stage::Ehlo, limit)),
+        Err(e) => {
+            wire::failed(config, conn, &e);
+            Err(map_mail_send(e, &config.server, Stage::Ehlo, limit))
+        }
     }
 }
 
 /// Opens a session as the configuration says: TLS mode, certificate checks, AUTH.
 pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
     let t = &config.timeouts;
+    let conn = wire::next_connection_id();
+    let started = Instant::now();
+    tracing::debug!(server = %config.server, conn, tls = %config.tls, "connecting");
     let tcp = match timeout(
         t.connect,
         TcpStream::connect((config.host.as_str(), config.port)),
@@ -249,6 +342,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
     .await
     {
         Err(_) => {
+            tracing::debug!(server = %config.server, conn, "connection timed out");
             return Err(Repr::Timeout {
                 server: config.server.clone(),
                 stage: Stage::Connect,
@@ -257,13 +351,24 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
             .into());
         }
         Ok(Err(source)) => {
+            tracing::debug!(server = %config.server, conn, error = %source, "connection failed");
             return Err(Repr::Connect {
                 server: config.server.clone(),
                 source,
             }
             .into());
         }
-        Ok(Ok(tcp)) => tcp,
+        Ok(Ok(tcp)) => {
+            tracing::debug!(
+                server = %config.server,
+                conn,
+                local = ?tcp.local_addr().ok(),
+                peer = ?tcp.peer_addr().ok(),
+                elapsed = ?started.elapsed(),
+                "connected"
+            );
+            tcp
+        }
     };
     // Commands are written whole; waiting for more bytes only adds latency.
     let _ = tcp.set_nodelay(true);
@@ -274,13 +379,13 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
 
     let (mut client, caps) = match config.tls {
         TlsMode::ImplicitTls => {
-            let stream = handshake(config, tcp).await?;
+            let stream = handshake(config, conn, tcp).await?;
             let mut client = SmtpClient {
                 stream: Stream::Tls(Box::new(stream)),
                 timeout: t.greeting,
             };
-            greeting(&mut client, config).await?;
-            let caps = ehlo(&mut client, config, &helo).await?;
+            greeting(&mut client, config, conn).await?;
+            let caps = ehlo(&mut client, config, conn, &helo).await?;
             (client, caps)
         }
         mode => {
@@ -288,25 +393,24 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
                 stream: tcp,
                 timeout: t.greeting,
             };
-            greeting(&mut plain, config).await?;
-            let caps = ehlo(&mut plain, config, &helo).await?;
+            greeting(&mut plain, config, conn).await?;
+            let caps = ehlo(&mut plain, config, conn, &helo).await?;
             let wants_tls = matches!(
                 mode,
                 TlsMode::StartTlsRequired | TlsMode::StartTlsOpportunistic
             );
             if wants_tls && caps.starttls {
                 plain.timeout = t.command;
-                let reply = plain
-                    .cmd(b"STARTTLS\r\n")
+                let reply = wire::cmd(&mut plain, config, conn, b"STARTTLS\r\n")
                     .await
                     .map_err(|e| map_mail_send(e, &config.server, Stage::Tls, t.command))?;
                 if reply.code == 220 {
-                    let stream = handshake(config, plain.stream).await?;
+                    let stream = handshake(config, conn, plain.stream).await?;
                     let mut client = SmtpClient {
                         stream: Stream::Tls(Box::new(stream)),
                         timeout: t.command,
                     };
-                    let caps = ehlo(&mut client, config, &helo).await?;
+                    let caps = ehlo(&mut client, config, conn, &helo).await?;
                     (client, caps)
                 } else if mode == TlsMode::StartTlsRequired {
                     return Err(Repr::Rejected {
@@ -316,6 +420,12 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
                     }
                     .into());
                 } else {
+                    tracing::debug!(
+                        server = %config.server,
+                        conn,
+                        code = reply.code,
+                        "STARTTLS refused: continuing unencrypted (opportunistic)"
+                    );
                     let client = SmtpClient {
                         stream: Stream::Plain(plain.stream),
                         timeout: t.command,
@@ -328,6 +438,13 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
                 }
                 .into());
             } else {
+                if wants_tls {
+                    tracing::debug!(
+                        server = %config.server,
+                        conn,
+                        "STARTTLS not offered: continuing unencrypted (opportunistic)"
+                    );
+                }
                 let client = SmtpClient {
                     stream: Stream::Plain(plain.stream),
                     timeout: t.command,
@@ -339,15 +456,29 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
 
     if let Some(credentials) = &config.credentials {
         if !client.stream.is_tls() && !config.allow_plaintext_auth {
+            tracing::debug!(
+                server = %config.server,
+                conn,
+                "not authenticating: the connection is not encrypted"
+            );
             return Err(Repr::PlaintextAuth {
                 server: config.server.clone(),
             }
             .into());
         }
-        auth::authenticate(&mut client, config, credentials, caps.auth, t.command).await?;
+        auth::authenticate(&mut client, config, conn, credentials, caps.auth, t.command).await?;
     }
+    tracing::debug!(
+        server = %config.server,
+        conn,
+        tls = client.stream.is_tls(),
+        authenticated = config.credentials.is_some(),
+        elapsed = ?started.elapsed(),
+        "session ready"
+    );
 
     Ok(Session {
+        id: conn,
         client,
         caps,
         transactions: 0,
@@ -421,6 +552,14 @@ impl Session {
         } else {
             After::Reset
         };
+        tracing::debug!(
+            server = %config.server,
+            conn = self.id,
+            %stage,
+            reply = %scrub(&reply.to_string(), &config.secret_forms),
+            ?after,
+            "refused"
+        );
         Failure::new(
             Repr::Rejected {
                 server: config.server.clone(),
@@ -465,6 +604,17 @@ impl Session {
         }
         mail.push_str("\r\n");
         let recipients: Vec<&str> = envelope.addresses().collect();
+        tracing::debug!(
+            server = %config.server,
+            conn = self.id,
+            transaction = self.transactions,
+            reused,
+            from = envelope.mail_from(),
+            recipients = recipients.len(),
+            bytes = data.size(),
+            pipelined = config.pipelining && self.caps.pipelining,
+            "transaction"
+        );
 
         let (accepted, refusals) = if config.pipelining && self.caps.pipelining {
             self.envelope_pipelined(config, &mail, &recipients, reused)
@@ -476,6 +626,7 @@ impl Session {
 
         // The content, then the reply after the final dot.
         let t = &config.timeouts;
+        wire::sent_message(config, self.id, data.bytes().len());
         let written = timeout(t.data_block, async {
             self.client.stream.write_all(data.bytes()).await?;
             self.client.stream.flush().await
@@ -506,8 +657,9 @@ impl Session {
             }
             Ok(Ok(())) => {}
         }
-        let reply = match timeout(t.data_end, self.client.read()).await {
+        let reply = match timeout(t.data_end, wire::read(&mut self.client, config, self.id)).await {
             Err(_) => {
+                wire::no_reply(config, self.id, &"timed out");
                 return Err(Failure::new(
                     Repr::Timeout {
                         server: config.server.clone(),
@@ -536,6 +688,14 @@ impl Session {
             return Err(failure);
         }
         let reply = Reply::from_response(reply);
+        tracing::debug!(
+            server = %config.server,
+            conn = self.id,
+            accepted = accepted.len(),
+            refused = refusals.len(),
+            queue_id = ?reply.queue_id(),
+            "message accepted"
+        );
         Ok(Receipt::new(accepted)
             .with_rejected(refusals)
             .with_id(reply.queue_id())
@@ -552,28 +712,31 @@ impl Session {
     ) -> Result<(Vec<String>, Vec<Refusal>), Failure> {
         let t = &config.timeouts;
         self.client.timeout = t.mail;
-        let reply = self.client.cmd(mail.as_bytes()).await.map_err(|e| {
-            let stale = reused
-                && matches!(
-                    e,
-                    mail_send::Error::Io(_) | mail_send::Error::UnparseableReply
-                );
-            Failure {
-                error: map_mail_send(e, &config.server, Stage::MailFrom, t.mail),
-                after: After::Dead,
-                stale,
-            }
-        })?;
+        let id = self.id;
+        let reply = wire::cmd(&mut self.client, config, id, mail.as_bytes())
+            .await
+            .map_err(|e| {
+                let stale = reused
+                    && matches!(
+                        e,
+                        mail_send::Error::Io(_) | mail_send::Error::UnparseableReply
+                    );
+                Failure {
+                    error: map_mail_send(e, &config.server, Stage::MailFrom, t.mail),
+                    after: After::Dead,
+                    stale,
+                }
+            })?;
         if !is_positive(&reply) {
             return Err(self.rejected(config, Stage::MailFrom, reply));
         }
+        tracing::debug!(server = %config.server, conn = id, code = reply.code, "MAIL FROM accepted");
         let mut accepted = Vec::with_capacity(recipients.len());
         let mut refusals = Vec::new();
         self.client.timeout = t.rcpt;
         for rcpt in recipients {
-            let reply = self
-                .client
-                .cmd(format!("RCPT TO:<{rcpt}>\r\n").as_bytes())
+            let line = format!("RCPT TO:<{rcpt}>\r\n");
+            let reply = wire::cmd(&mut self.client, config, id, line.as_bytes())
                 .await
                 .map_err(|e| {
                     Failure::new(
@@ -582,10 +745,12 @@ impl Session {
                     )
                 })?;
             if is_positive(&reply) {
+                tracing::debug!(server = %config.server, conn = id, rcpt, code = reply.code, "RCPT TO accepted");
                 accepted.push((*rcpt).to_owned());
             } else if reply.code == 421 {
                 return Err(self.rejected(config, Stage::RcptTo, reply));
             } else {
+                tracing::debug!(server = %config.server, conn = id, rcpt, code = reply.code, "RCPT TO refused");
                 refusals.push(Refusal::new(*rcpt, Reply::from_response(reply)));
             }
         }
@@ -600,15 +765,18 @@ impl Session {
             ));
         }
         self.client.timeout = t.data;
-        let reply = self.client.cmd(b"DATA\r\n").await.map_err(|e| {
-            Failure::new(
-                map_mail_send(e, &config.server, Stage::Data, t.data),
-                After::Dead,
-            )
-        })?;
+        let reply = wire::cmd(&mut self.client, config, id, b"DATA\r\n")
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    map_mail_send(e, &config.server, Stage::Data, t.data),
+                    After::Dead,
+                )
+            })?;
         if reply.code != 354 {
             return Err(self.rejected(config, Stage::Data, reply));
         }
+        tracing::debug!(server = %config.server, conn = id, code = reply.code, "DATA accepted");
         Ok((accepted, refusals))
     }
 
@@ -627,6 +795,9 @@ impl Session {
             let _ = write!(batch, "RCPT TO:<{rcpt}>\r\n");
         }
         batch.push_str("DATA\r\n");
+        for line in batch.split_inclusive("\r\n") {
+            wire::sent(config, self.id, line.as_bytes());
+        }
         let written = timeout(t.mail, async {
             self.client.stream.write_all(batch.as_bytes()).await?;
             self.client.stream.flush().await
@@ -662,6 +833,14 @@ impl Session {
         let n = recipients.len() + 2;
         let limit = t.mail.max(t.rcpt).max(t.data);
         let (mut replies, end) = read_replies(&mut self.client.stream, n, limit).await;
+        for reply in &replies {
+            wire::received(config, self.id, reply);
+        }
+        match &end {
+            Some(ReadEnd::Timeout) => wire::no_reply(config, self.id, &"timed out"),
+            Some(ReadEnd::Lost(why)) => wire::no_reply(config, self.id, why),
+            None => {}
+        }
         let stage_of = |i: usize| {
             if i == 0 {
                 Stage::MailFrom
@@ -709,12 +888,15 @@ impl Session {
             let failure = self.rejected(config, Stage::MailFrom, mail_reply);
             return Err(self.close_data(config, data_open, failure).await);
         }
+        tracing::debug!(server = %config.server, conn = self.id, code = mail_reply.code, "MAIL FROM accepted");
         let mut accepted = Vec::with_capacity(recipients.len());
         let mut refusals = Vec::new();
         for (rcpt, reply) in recipients.iter().zip(replies) {
             if is_positive(&reply) {
+                tracing::debug!(server = %config.server, conn = self.id, rcpt, code = reply.code, "RCPT TO accepted");
                 accepted.push((*rcpt).to_owned());
             } else {
+                tracing::debug!(server = %config.server, conn = self.id, rcpt, code = reply.code, "RCPT TO refused");
                 refusals.push(Refusal::new(*rcpt, Reply::from_response(reply)));
             }
         }
@@ -732,6 +914,7 @@ impl Session {
         if !data_open {
             return Err(self.rejected(config, Stage::Data, data_reply));
         }
+        tracing::debug!(server = %config.server, conn = self.id, code = data_reply.code, "DATA accepted");
         Ok((accepted, refusals))
     }
 
@@ -743,11 +926,12 @@ impl Session {
             return failure;
         }
         let t = config.timeouts.data;
+        let id = self.id;
+        wire::sent(config, id, b".\r\n");
         let closed = timeout(t, async {
             self.client.stream.write_all(b".\r\n").await?;
             self.client.stream.flush().await?;
-            self.client
-                .read()
+            wire::read(&mut self.client, config, id)
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))
         })
@@ -764,19 +948,28 @@ impl Session {
     /// RSET after a failed transaction; `false` when the session should be dropped.
     pub(crate) async fn reset(&mut self, config: &Config) -> bool {
         self.client.timeout = config.timeouts.command;
-        match self.client.cmd(b"RSET\r\n").await {
+        match wire::cmd(&mut self.client, config, self.id, b"RSET\r\n").await {
             Ok(r) if is_positive(&r) => {
                 self.last_used = Instant::now();
                 true
             }
-            _ => false,
+            _ => {
+                tracing::debug!(server = %config.server, conn = self.id, "RSET failed: closing the connection");
+                false
+            }
         }
     }
 
     /// QUIT, waiting at most the quit timeout for the `221`.
     pub(crate) async fn quit(mut self, config: &Config) {
         self.client.timeout = config.timeouts.quit;
-        let _ = self.client.cmd(b"QUIT\r\n").await;
+        tracing::debug!(
+            server = %config.server,
+            conn = self.id,
+            transactions = self.transactions,
+            "closing the connection (QUIT)"
+        );
+        let _ = wire::cmd(&mut self.client, config, self.id, b"QUIT\r\n").await;
         let _ = timeout(config.timeouts.quit, self.client.stream.shutdown()).await;
     }
 }
