@@ -15,6 +15,9 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit codes: 0 all done; 2 usage; 65 bad input; 66 input unreadable; 69 a permanent send
 /// failure; 70 internal error; 73 output not writable; 75 only temporary failures (retry later).
+///
+/// Diagnostics: -v, -vv, -vvv or SMIME_LOG (e.g. SMIME_LOG=smime_transport=trace) log to
+/// standard error; passwords and API keys are never logged.
 #[derive(Debug, Parser)]
 #[command(name = "smime", version, about, long_about, max_term_width = 100)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -24,6 +27,21 @@ pub(crate) struct Cli {
 
     #[command(flatten)]
     pub(crate) run: RunArgs,
+
+    /// Log diagnostics to standard error: -v info, -vv debug (connections, TLS, AUTH
+    /// mechanism, MAIL/RCPT/DATA results, API status and latency, retries), -vvv trace (the
+    /// SMTP conversation with AUTH payloads redacted and message content as a size, API
+    /// response bodies, and the dependencies' logs). Passwords and API keys are never
+    /// logged. SMIME_LOG, in tracing's EnvFilter syntax (`debug`,
+    /// `smime_transport::smtp::wire=trace`), overrides it.
+    #[arg(
+        short,
+        long,
+        action = clap::ArgAction::Count,
+        global = true,
+        help_heading = "Output"
+    )]
+    pub(crate) verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]

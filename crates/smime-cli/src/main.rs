@@ -8,6 +8,7 @@ mod cli;
 mod error;
 mod inputs;
 mod journal;
+mod logging;
 mod output;
 mod report;
 mod run;
@@ -28,6 +29,7 @@ use crate::run::{Run, Sink};
 
 fn main() {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     let code = match cli.command {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(shell, &mut Cli::command(), "smime", &mut std::io::stdout());
@@ -76,6 +78,13 @@ fn protect_and_send(args: &RunArgs) -> Result<i32, CliError> {
         usage("no input files (a directory without *.eml, or an empty list on stdin)");
     }
     let target = target::build(args)?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        files = files.len(),
+        target = target.as_ref().map(|t| t.opened.as_str()),
+        concurrency = target.as_ref().map(|t| t.concurrency),
+        "starting"
+    );
     let sink = match (target, &args.output, &args.output_dir) {
         (Some(t), _, _) => Sink::Send(t),
         (None, Some(path), _) if files.len() == 1 => Sink::File(path.clone()),

@@ -25,15 +25,39 @@ pub(crate) struct Target {
     pub(crate) tracking: bool,
 }
 
+/// Largest password or API key file read, in bytes.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
 /// Reads a secret from a file (its first line), warning when others can read the file.
+/// The buffer is sized up front (a growing one would leave unwiped copies behind), bounded
+/// (a device or a huge file is not a password file) and wiped.
 fn secret_from_file(path: &Path) -> Result<Secret, CliError> {
+    use std::io::Read;
     warn_if_exposed(path);
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadInput {
+    let io = |source| CliError::ReadInput {
         file: path.to_owned(),
         source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(
+        usize::try_from(MAX_SECRET_FILE + 1).unwrap_or(usize::MAX),
+    ));
+    file.take(MAX_SECRET_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("over {MAX_SECRET_FILE} bytes: not a password or key file"),
+        )));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
     })?;
     let first = text.lines().next().unwrap_or("").trim().to_owned();
-    drop(zeroize::Zeroizing::new(text));
     Ok(Secret::new(first))
 }
 

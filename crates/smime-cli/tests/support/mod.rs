@@ -37,6 +37,7 @@ pub fn smime() -> Command {
         "SPARKPOST_API_KEY",
         "SPARKPOST_HOST",
         "SMIME_CA_FILE",
+        "SMIME_LOG",
     ] {
         c.env_remove(v);
     }
