@@ -37,6 +37,9 @@ pub(crate) enum CliError {
         size: u64,
         limit: u64,
     },
+    /// Over the limit while reading: a pipe or a device, whose size is not known before.
+    #[error("{}: is over the --max-size limit of {limit} bytes", file.display())]
+    TooLargeStream { file: PathBuf, limit: u64 },
     #[error("{}: {source}", file.display())]
     Protect { file: PathBuf, source: ProtectError },
     #[error("cannot open keys: {0}")]
@@ -58,7 +61,7 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
             CliError::ReadInput { .. } => exit::NO_INPUT,
-            CliError::TooLarge { .. } => exit::DATA_ERR,
+            CliError::TooLarge { .. } | CliError::TooLargeStream { .. } => exit::DATA_ERR,
             CliError::Protect { source, .. } => match source {
                 ProtectError::Sign { .. } | ProtectError::Encode(_) => exit::SOFTWARE,
                 _ => exit::DATA_ERR,
@@ -85,8 +88,23 @@ impl CliError {
                 ProtectError::Parse(ParseError::NotAnEmail { .. } | ParseError::Empty) => {
                     Some("give an RFC 5322 message (.eml), headers first")
                 }
+                ProtectError::Parse(
+                    ParseError::HeaderTooLarge { .. } | ParseError::FieldTooLarge { .. },
+                ) => Some(
+                    "real mail stays far below these limits (1 MiB of header, 100 KiB per field): \
+                     check where this file comes from",
+                ),
+                ProtectError::Parse(ParseError::NulInHeader { .. }) => {
+                    Some("RFC 5322 forbids NUL bytes in a header: the file is damaged or not mail")
+                }
+                ProtectError::Parse(ParseError::TooDeep { .. }) => {
+                    Some("no mail client nests parts that deep: check where this file comes from")
+                }
                 _ => None,
             },
+            CliError::TooLarge { .. } | CliError::TooLargeStream { .. } => {
+                Some("raise --max-size if the file is genuine")
+            }
             CliError::Send { source, .. } | CliError::Setup(source) => send_hint(source),
             _ => None,
         }
@@ -97,6 +115,10 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
     match e {
         KeyError::NotFound { .. } => Some("check --keys (or SMIME_KEYS) and the file names"),
         KeyError::Dir { .. } => Some("check --keys (or SMIME_KEYS)"),
+        KeyError::KeyTooLong { .. } => Some("use an RSA key of 2048 to 8192 bits"),
+        KeyError::TooManyCertificates { .. } => Some(
+            "keep the certificate and its chain in the file (a few certificates), not a CA bundle",
+        ),
         KeyError::Rejected { problem, .. } => Some(match problem {
             CertProblem::KeyMismatch => "the .pem key and the certificate are from different pairs",
             CertProblem::AddressMismatch { .. } => "the certificate is for another address",

@@ -51,13 +51,17 @@ pub(crate) struct Run {
     pub(crate) retry: RetryPolicy,
 }
 
-/// Reads an input with a size limit checked before reading (no huge allocation).
+/// Reads an input with a size limit: checked on the metadata before reading, and again while
+/// reading, since pipes and devices (`<(cmd)`, `/dev/zero`) report no size and a file may grow.
+/// At most `limit` + 1 bytes are read (a regular file's buffer is allocated once, at its size).
 fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
     let io = |source| CliError::ReadInput {
         file: path.to_owned(),
         source,
     };
-    let meta = std::fs::metadata(path).map_err(io)?;
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
     if meta.len() > limit {
         return Err(CliError::TooLarge {
             file: path.to_owned(),
@@ -65,7 +69,17 @@ fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
             limit,
         });
     }
-    std::fs::read(path).map_err(io)
+    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(io)?;
+    if data.len() as u64 > limit {
+        return Err(CliError::TooLargeStream {
+            file: path.to_owned(),
+            limit,
+        });
+    }
+    Ok(data)
 }
 
 fn header_line(p: &Protected, kind: Option<RecipientKind>) -> String {
