@@ -91,9 +91,12 @@ impl CliError {
                 ProtectError::Parse(
                     ParseError::HeaderTooLarge { .. } | ParseError::FieldTooLarge { .. },
                 ) => Some(
-                    "real mail stays far below these limits (1 MiB of header, 100 KiB per field): \
-                     check where this file comes from",
+                    "real mail stays far below the limits of 1 MiB per header and 100 KiB per \
+                     field: check where this file comes from",
                 ),
+                ProtectError::Parse(ParseError::BadAddress { .. }) => {
+                    Some("write each address as local@domain, in ASCII or valid UTF-8")
+                }
                 ProtectError::Parse(ParseError::NulInHeader { .. }) => {
                     Some("RFC 5322 forbids NUL bytes in a header: the file is damaged or not mail")
                 }
@@ -115,6 +118,10 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
     match e {
         KeyError::NotFound { .. } => Some("check --keys (or SMIME_KEYS) and the file names"),
         KeyError::Dir { .. } => Some("check --keys (or SMIME_KEYS)"),
+        KeyError::Invalid { .. } => Some(
+            "check the file: `openssl pkey -in FILE -noout` for a key, \
+             `openssl x509 -in FILE -noout` for a certificate",
+        ),
         KeyError::KeyTooLong { .. } => Some("use an RSA key of 2048 to 8192 bits"),
         KeyError::TooManyCertificates { .. } => Some(
             "keep the certificate and its chain in the file (a few certificates), not a CA bundle",
