@@ -261,3 +261,58 @@ async fn failed_api_call_reveals_no_key() {
     })
     .await;
 }
+
+#[test]
+fn debug_of_every_type_holding_a_secret_shows_none() {
+    let mut forms = needles(PASSWORD, Some(USER));
+    forms.extend(needles(API_KEY, None));
+    for s in [PASSWORD, API_KEY] {
+        forms.push(s.bytes().map(|b| format!("{b:02x}")).collect());
+        forms.push(
+            format!("{:?}", &s.as_bytes()[..8])
+                .trim_matches(['[', ']'])
+                .to_owned(),
+        );
+    }
+    let secret = Secret::from(PASSWORD);
+    let credentials = Credentials::new(USER, secret.clone());
+    let smtp = SmtpSender::builder("127.0.0.1", 2525)
+        .tls(TlsMode::None)
+        .dangerous_allow_plaintext_auth(true)
+        .credentials(credentials.clone());
+    let relay = SmtpSender::sparkpost(Secret::from(API_KEY));
+    let api = SparkPostSender::builder(Secret::from(API_KEY)).base_url("http://127.0.0.1:1");
+    let smtp_sender = smtp.clone().build().expect("builds");
+    let relay_sender = relay.clone().build().expect("builds");
+    let api_sender = Arc::new(api.clone().build().expect("builds"));
+    let dispatcher = Dispatcher::new(api_sender.clone());
+    let retrying = smime_transport::Retrying::new(
+        api.clone().build().expect("builds"),
+        RetryPolicy::default(),
+    );
+    let values: Vec<(&str, &dyn std::fmt::Debug)> = vec![
+        ("Secret", &secret),
+        ("Credentials", &credentials),
+        ("SmtpSenderBuilder", &smtp),
+        ("SmtpSenderBuilder (SparkPost)", &relay),
+        ("SmtpSender", &smtp_sender),
+        ("SmtpSender (SparkPost)", &relay_sender),
+        ("SparkPostBuilder", &api),
+        ("SparkPostSender", &api_sender),
+        ("Dispatcher", &dispatcher),
+        ("Retrying", &retrying),
+    ];
+    let mut outputs = Vec::new();
+    for (name, value) in values {
+        let plain = format!("{value:?}");
+        let pretty = format!("{value:#?}");
+        assert!(plain.contains("********"), "{name}: no mask in {plain}");
+        outputs.extend([format!("{name}: {plain}"), format!("{name}: {pretty}")]);
+    }
+    outputs.extend([
+        smtp_sender.to_string(),
+        relay_sender.to_string(),
+        api_sender.to_string(),
+    ]);
+    assert_clean(&outputs, &forms);
+}
