@@ -2,25 +2,29 @@
 //! (RFC 5652 §5) and EnvelopedData (§6). Writing them directly, rather than through the
 //! crate's builders, keeps the signing key behind our [`SigningKey`] seam, keeps every error's
 //! cause, and wipes the content-encryption key on every path.
+//!
+//! The large content (the message) is never part of a DER value: each function returns the DER
+//! that goes before it (and after it), framed by hand with [`der_frame`], and the caller
+//! base64-encodes the pieces in order. The bytes are those a plain `to_der()` of the whole
+//! ContentInfo would give (the golden tests pin them).
+//!
+//! [`SigningKey`]: crate::SigningKey
 
 use std::time::SystemTime;
 
 use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use cms::cert::CertificateChoices;
-use cms::content_info::{CmsVersion, ContentInfo};
+use cms::content_info::CmsVersion;
 use cms::enveloped_data::{
-    EncryptedContentInfo, EnvelopedData, KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo,
-    RecipientInfos,
+    KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
 };
-use cms::signed_data::{
-    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
-};
+use cms::signed_data::{CertificateSet, SignerIdentifier, SignerInfo, SignerInfos};
 use const_oid::db::rfc5911::SMIME_CAPABILITIES as ID_AA_SMIME_CAPABILITIES;
 use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA, ID_SIGNED_DATA};
 use const_oid::db::rfc5912::{ID_SHA_256, RSA_ENCRYPTION};
 use const_oid::db::rfc6268::ID_SIGNING_TIME;
+use der::Encode;
 use der::asn1::{Any, Null, OctetString, SetOfVec};
-use der::{Encode, Tag};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
@@ -28,6 +32,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 use zeroize::Zeroizing;
 
+use crate::der_frame::{CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, header, tlv_len};
 use crate::error::ProtectError;
 use crate::keys::{RecipientKey, Signer};
 
@@ -84,14 +89,23 @@ fn smime_capabilities() -> Result<Attribute, der::Error> {
     attribute(ID_AA_SMIME_CAPABILITIES, Any::encode_from(&caps)?)
 }
 
+/// The DER of a ContentInfo holding SignedData, in two pieces around the content.
+pub(crate) struct SignedDer {
+    /// Everything before the encapsulated content (all of it when detached).
+    pub(crate) head: Vec<u8>,
+    /// Everything after the encapsulated content (empty when detached).
+    pub(crate) tail: Vec<u8>,
+}
+
 /// Signs `content` and returns the DER of a ContentInfo holding SignedData. With `detached`,
-/// the content is left out (multipart/signed); otherwise it is encapsulated (opaque).
+/// the content is left out (multipart/signed) and `head` is the whole structure; otherwise it
+/// is encapsulated (opaque) and the structure is `head`, `content`, `tail`.
 pub(crate) fn signed_data(
     content: &[u8],
     detached: bool,
     signer: &Signer,
     signing_time: SystemTime,
-) -> Result<Vec<u8>, ProtectError> {
+) -> Result<SignedDer, ProtectError> {
     let digest = Sha256::digest(content);
     let time = Time::try_from(signing_time)?;
     let attrs = vec![
@@ -137,29 +151,71 @@ pub(crate) fn signed_data(
             .cloned()
             .map(CertificateChoices::Certificate),
     );
-    let econtent = if detached {
-        None
+    // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
+    //   certificates [0] IMPLICIT CertificateSet, signerInfos }
+    let version = CmsVersion::V1.to_der()?;
+    let digest_algorithms = SetOfVec::try_from(vec![sha256_id()])?.to_der()?;
+    let mut certificates = CertificateSet(SetOfVec::try_from(certs)?).to_der()?;
+    // IMPLICIT [0] replaces the SET tag; the length stays.
+    if let Some(tag) = certificates.first_mut() {
+        *tag = CONTEXT_0;
+    }
+    let signer_infos = SignerInfos(SetOfVec::try_from(vec![signer_info])?).to_der()?;
+    let id_data = ID_DATA.to_der()?;
+
+    // EncapsulatedContentInfo ::= SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING }
+    let (econtent_len, eci_len) = if detached {
+        (0, id_data.len())
     } else {
-        Some(Any::new(Tag::OctetString, content)?)
+        let octets = tlv_len(content.len());
+        (content.len(), id_data.len() + tlv_len(octets))
     };
-    let sd = SignedData {
-        version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::try_from(vec![sha256_id()])?,
-        encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent,
-        },
-        certificates: Some(CertificateSet(SetOfVec::try_from(certs)?)),
-        crls: None,
-        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+    let sd_len = version.len()
+        + digest_algorithms.len()
+        + tlv_len(eci_len)
+        + certificates.len()
+        + signer_infos.len();
+    let mut head = Vec::with_capacity(sd_len - econtent_len + 64);
+    content_info_header(ID_SIGNED_DATA, sd_len, &mut head)?;
+    head.extend_from_slice(&version);
+    head.extend_from_slice(&digest_algorithms);
+    header(SEQUENCE, eci_len, &mut head);
+    head.extend_from_slice(&id_data);
+    let mut tail = Vec::with_capacity(certificates.len() + signer_infos.len());
+    let after = if detached {
+        &mut head
+    } else {
+        header(CONTEXT_0, tlv_len(content.len()), &mut head);
+        header(OCTET_STRING, content.len(), &mut head);
+        &mut tail
     };
-    content_info(ID_SIGNED_DATA, &sd)
+    after.extend_from_slice(&certificates);
+    after.extend_from_slice(&signer_infos);
+    Ok(SignedDer { head, tail })
 }
 
-/// Encrypts `content` for every recipient and returns the DER of a ContentInfo holding
-/// EnvelopedData (RSA PKCS#1 v1.5 key transport, AES-CBC content encryption).
+/// `ContentInfo ::= SEQUENCE { contentType, content [0] EXPLICIT }` up to its content, for a
+/// content of `len` bytes.
+fn content_info_header(
+    content_type: der::oid::ObjectIdentifier,
+    len: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), der::Error> {
+    let oid = content_type.to_der()?;
+    header(SEQUENCE, oid.len() + tlv_len(tlv_len(len)), out);
+    out.extend_from_slice(&oid);
+    header(CONTEXT_0, tlv_len(len), out);
+    header(SEQUENCE, len, out);
+    Ok(())
+}
+
+/// Encrypts `content` in place for every recipient and returns the DER of a ContentInfo
+/// holding EnvelopedData up to the ciphertext, which follows it: the structure is the returned
+/// head, then `content` as it is afterwards (RSA PKCS#1 v1.5 key transport, AES-CBC).
+///
+/// `content` grows by the padding (1 to 16 bytes): give it the spare capacity to avoid a copy.
 pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
-    content: &[u8],
+    content: &mut Vec<u8>,
     recipients: &[std::sync::Arc<RecipientKey>],
     cipher: Cipher,
     rng: &mut R,
@@ -168,25 +224,15 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     rng.fill_bytes(&mut cek);
     let mut iv = [0u8; 16];
     rng.fill_bytes(&mut iv);
-    let ciphertext = match cipher {
-        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(&cek, &iv)
-            .map(|c| c.encrypt_padded_vec::<Pkcs7>(content)),
-        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(&cek, &iv)
-            .map(|c| c.encrypt_padded_vec::<Pkcs7>(content)),
-    }
-    .map_err(|_| ProtectError::Encrypt {
-        address: String::new(),
-        reason: "content-encryption key of the wrong length".to_owned(),
-    })?;
 
+    // Wrap the key for everyone before encrypting, so a refused key leaves `content` alone.
     let mut infos = Vec::with_capacity(recipients.len());
     for r in recipients {
         let enc_key = r
-            .public_key()
-            .encrypt(rng, rsa::Pkcs1v15Encrypt, &cek)
-            .map_err(|e| ProtectError::Encrypt {
+            .encrypt_key(&cek, rng)
+            .map_err(|reason| ProtectError::Encrypt {
                 address: r.address().to_owned(),
-                reason: e.to_string(),
+                reason,
             })?;
         infos.push(RecipientInfo::Ktri(KeyTransRecipientInfo {
             version: CmsVersion::V0,
@@ -198,33 +244,50 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
             enc_key: OctetString::new(enc_key)?,
         }));
     }
+
+    let msg_len = content.len();
+    // PKCS#7 padding always adds 1 to 16 bytes.
+    content.resize(msg_len / 16 * 16 + 16, 0);
+    let encrypted = match cipher {
+        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(&cek, &iv)
+            .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
+        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(&cek, &iv)
+            .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
+    };
     drop(cek);
-
-    let ed = EnvelopedData {
-        // RFC 5652 §6.1: 0 with only ktri v0 recipients and no originatorInfo or attributes.
-        version: CmsVersion::V0,
-        originator_info: None,
-        recip_infos: RecipientInfos(SetOfVec::try_from(infos)?),
-        encrypted_content: EncryptedContentInfo {
-            content_type: ID_DATA,
-            content_enc_alg: AlgorithmIdentifierOwned {
-                oid: cipher.oid(),
-                parameters: Some(Any::encode_from(&OctetString::new(iv.as_slice())?)?),
-            },
-            encrypted_content: Some(OctetString::new(ciphertext)?),
-        },
-        unprotected_attrs: None,
+    let ciphertext_len = match encrypted {
+        Ok(Ok(len)) => len,
+        _ => {
+            content.truncate(msg_len);
+            return Err(ProtectError::Encrypt {
+                address: String::new(),
+                reason: "content encryption failed (key or buffer of the wrong length)".to_owned(),
+            });
+        }
     };
-    content_info(ID_ENVELOPED_DATA, &ed)
-}
+    content.truncate(ciphertext_len);
 
-fn content_info<T: der::EncodeValue + der::Tagged>(
-    content_type: der::oid::ObjectIdentifier,
-    inner: &T,
-) -> Result<Vec<u8>, ProtectError> {
-    let ci = ContentInfo {
-        content_type,
-        content: Any::encode_from(inner)?,
-    };
-    Ok(ci.to_der()?)
+    // EnvelopedData ::= SEQUENCE { version, recipientInfos, encryptedContentInfo }
+    // RFC 5652 §6.1: version 0 with only ktri v0 recipients and no originatorInfo or attributes.
+    let version = CmsVersion::V0.to_der()?;
+    let recipient_infos = RecipientInfos(SetOfVec::try_from(infos)?).to_der()?;
+    // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm,
+    //   encryptedContent [0] IMPLICIT OCTET STRING }
+    let id_data = ID_DATA.to_der()?;
+    let algorithm = AlgorithmIdentifierOwned {
+        oid: cipher.oid(),
+        parameters: Some(Any::encode_from(&OctetString::new(iv.as_slice())?)?),
+    }
+    .to_der()?;
+    let eci_len = id_data.len() + algorithm.len() + tlv_len(ciphertext_len);
+    let ed_len = version.len() + recipient_infos.len() + tlv_len(eci_len);
+    let mut head = Vec::with_capacity(ed_len - ciphertext_len + 64);
+    content_info_header(ID_ENVELOPED_DATA, ed_len, &mut head)?;
+    head.extend_from_slice(&version);
+    head.extend_from_slice(&recipient_infos);
+    header(SEQUENCE, eci_len, &mut head);
+    head.extend_from_slice(&id_data);
+    head.extend_from_slice(&algorithm);
+    header(CONTEXT_0_PRIMITIVE, ciphertext_len, &mut head);
+    Ok(head)
 }

@@ -8,7 +8,7 @@ use rand_core::CryptoRng;
 use crate::clock::{Clock, SystemClock};
 use crate::cms_build::{Cipher, enveloped_data, signed_data};
 use crate::eml::{Email, Recipient};
-use crate::encoding::base64_lines;
+use crate::encoding::{Base64Lines, base64_lines, base64_lines_len};
 use crate::error::ProtectError;
 use crate::keys::{KeyStore, RecipientKey};
 
@@ -98,6 +98,7 @@ pub struct Protector {
 }
 
 const SIGNED_PREAMBLE: &[u8] = b"This is an S/MIME signed message\r\n";
+const MIME_VERSION: &[u8] = b"MIME-Version: 1.0\r\n";
 
 impl Protector {
     /// A protector using `keys` and `options`, the system clock and random MIME boundaries.
@@ -186,37 +187,60 @@ impl Protector {
         };
 
         let entity = email.prepared_entity()?;
-
-        let inner = match (opts.sign, &signer) {
+        // What is encrypted gets spare room for the cipher's padding, so it is encrypted in
+        // place; what is only signed is written straight into the message.
+        let room = if opts.encrypt { 16 } else { 0 };
+        let mut message = Vec::new();
+        let mut inner = Vec::new();
+        let out = if opts.encrypt {
+            &mut inner
+        } else {
+            self.start_message(email, &mut message, entity.len());
+            &mut message
+        };
+        match (opts.sign, &signer) {
             (Some(SignMode::Opaque), Some(s)) => {
                 let der = signed_data(&entity, false, s, now)?;
-                pkcs7_mime_entity("signed-data", &der)
+                let pieces = [&der.head[..], &entity, &der.tail];
+                out.reserve(pkcs7_mime_len(&pieces) + room);
+                write_pkcs7_mime(out, "signed-data", &pieces);
             }
             (Some(SignMode::Detached), Some(s)) => {
                 let der = signed_data(&entity, true, s, now)?;
                 let boundary = self.pick_boundary(&entity, rng)?;
-                multipart_signed_entity(&entity, &der, &boundary)
+                out.reserve(entity.len() + base64_lines_len(der.head.len()) + 1024 + room);
+                write_multipart_signed(out, &entity, &der.head, &boundary);
             }
-            _ => entity,
-        };
-        let outer_body = if opts.encrypt {
-            let der = enveloped_data(&inner, &recipients, opts.cipher, rng)?;
-            pkcs7_mime_entity("enveloped-data", &der)
-        } else {
-            inner
-        };
-
-        let mut message = Vec::with_capacity(outer_body.len() + 4096);
-        for field in email.outer_header() {
-            message.extend_from_slice(&field.raw);
+            _ if opts.encrypt => {
+                // Nothing else needs the prepared entity: encrypt it where it is.
+                *out = entity;
+                out.reserve_exact(room);
+            }
+            _ => out.extend_from_slice(&entity),
         }
-        message.extend_from_slice(b"MIME-Version: 1.0\r\n");
-        message.extend_from_slice(&outer_body);
+        if opts.encrypt {
+            let head = enveloped_data(&mut inner, &recipients, opts.cipher, rng)?;
+            let pieces = [&head[..], &inner];
+            self.start_message(email, &mut message, pkcs7_mime_len(&pieces));
+            write_pkcs7_mime(&mut message, "enveloped-data", &pieces);
+        }
         Ok(Protected {
             message,
             mail_from: from.clone(),
             recipients: email.recipients().to_vec(),
         })
+    }
+
+    /// Writes the outer header (and `MIME-Version`) to an empty `message`, with room for a body
+    /// of `body_len` bytes after it.
+    fn start_message(&self, email: &Email, message: &mut Vec<u8>, body_len: usize) {
+        let fields: Vec<&[u8]> = email.outer_header().map(|f| &f.raw[..]).collect();
+        let header_len: usize = fields.iter().map(|f| f.len()).sum();
+        message.reserve_exact(header_len + MIME_VERSION.len() + body_len);
+        for field in fields {
+            message.extend_from_slice(field);
+        }
+        message.extend_from_slice(MIME_VERSION);
     }
 
     /// Certificates for every recipient, then for the sender (unless it is a recipient
@@ -278,26 +302,37 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// An `application/pkcs7-mime` entity (RFC 8551 §3.2) holding `der` in base64.
-fn pkcs7_mime_entity(smime_type: &str, der: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(der.len() * 4 / 3 + der.len() / 38 + 256);
-    out.extend_from_slice(
-        format!(
-            "Content-Type: application/pkcs7-mime; smime-type={smime_type};\r\n \
-             name=\"smime.p7m\"\r\n\
-             Content-Transfer-Encoding: base64\r\n\
-             Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    base64_lines(der, &mut out);
-    out
+/// The header of an `application/pkcs7-mime` entity (RFC 8551 §3.2).
+fn pkcs7_mime_header(smime_type: &str) -> String {
+    format!(
+        "Content-Type: application/pkcs7-mime; smime-type={smime_type};\r\n \
+         name=\"smime.p7m\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=\"smime.p7m\"\r\n\r\n"
+    )
 }
 
-/// A `multipart/signed` entity (RFC 8551 §3.5.3): the signed entity exactly as signed, then the
-/// detached signature.
-fn multipart_signed_entity(entity: &[u8], der: &[u8], boundary: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(entity.len() + der.len() * 4 / 3 + 512);
+/// Length of the entity [`write_pkcs7_mime`] writes for these pieces.
+fn pkcs7_mime_len(der_pieces: &[&[u8]]) -> usize {
+    let der_len = der_pieces.iter().map(|p| p.len()).sum();
+    pkcs7_mime_header("enveloped-data").len() + base64_lines_len(der_len)
+}
+
+/// Appends an `application/pkcs7-mime` entity holding, in base64, the DER made of
+/// `der_pieces` in order.
+fn write_pkcs7_mime(out: &mut Vec<u8>, smime_type: &str, der_pieces: &[&[u8]]) {
+    out.extend_from_slice(pkcs7_mime_header(smime_type).as_bytes());
+    let der_len = der_pieces.iter().map(|p| p.len()).sum();
+    let mut base64 = Base64Lines::new(out, der_len);
+    for piece in der_pieces {
+        base64.write(piece);
+    }
+    base64.finish();
+}
+
+/// Appends a `multipart/signed` entity (RFC 8551 §3.5.3): the signed entity exactly as signed,
+/// then the detached signature.
+fn write_multipart_signed(out: &mut Vec<u8>, entity: &[u8], der: &[u8], boundary: &str) {
     out.extend_from_slice(
         format!(
             "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n \
@@ -314,7 +349,6 @@ fn multipart_signed_entity(entity: &[u8], der: &[u8], boundary: &str) -> Vec<u8>
           Content-Transfer-Encoding: base64\r\n\
           Content-Disposition: attachment; filename=\"smime.p7s\"\r\n\r\n",
     );
-    base64_lines(der, &mut out);
+    base64_lines(der, out);
     out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out
 }

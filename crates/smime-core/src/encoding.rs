@@ -6,19 +6,116 @@ use base64ct::{Base64, Encoding};
 /// Longest encoded line we emit, excluding the CRLF (RFC 2045 §6.7, §6.8).
 pub(crate) const MAX_ENCODED_LINE: usize = 76;
 
+/// Input bytes that make one full line of base64 (76 characters).
+const LINE_INPUT: usize = MAX_ENCODED_LINE / 4 * 3;
+
 /// Appends `data` as base64 in lines of 76 characters, each ending in CRLF.
 pub(crate) fn base64_lines(data: &[u8], out: &mut Vec<u8>) {
-    // 57 input bytes make exactly 76 output characters.
-    const CHUNK: usize = MAX_ENCODED_LINE / 4 * 3;
-    out.reserve(data.len() / CHUNK * (MAX_ENCODED_LINE + 2) + MAX_ENCODED_LINE + 2);
-    let mut buf = [0u8; MAX_ENCODED_LINE];
-    for chunk in data.chunks(CHUNK) {
-        // The buffer is always large enough for one chunk, so encoding cannot fail.
-        if let Ok(line) = Base64::encode(chunk, &mut buf) {
-            out.extend_from_slice(line.as_bytes());
-            out.extend_from_slice(b"\r\n");
+    let mut writer = Base64Lines::new(out, data.len());
+    writer.write(data);
+    writer.finish();
+}
+
+/// Base64 in lines of 76 characters, each ending in CRLF, written from pieces: what a DER
+/// structure split around its large content (see `cms_build`) needs, so that the content is
+/// never copied into one contiguous buffer first. The output equals [`base64_lines`] of the
+/// pieces joined.
+///
+/// Encoding uses table lookups, so its timing depends on the data: fine for message content
+/// (OpenSSL's encoder does the same), not for secret keys, which are never encoded here.
+pub(crate) struct Base64Lines<'a> {
+    out: &'a mut Vec<u8>,
+    carry: [u8; LINE_INPUT],
+    carry_len: usize,
+}
+
+impl<'a> Base64Lines<'a> {
+    /// A writer appending to `out`, reserving room for `total` input bytes.
+    pub(crate) fn new(out: &'a mut Vec<u8>, total: usize) -> Self {
+        out.reserve(base64_lines_len(total));
+        Base64Lines {
+            out,
+            carry: [0; LINE_INPUT],
+            carry_len: 0,
         }
     }
+
+    /// Encodes the next piece of input.
+    pub(crate) fn write(&mut self, mut data: &[u8]) {
+        if self.carry_len > 0 {
+            let take = (LINE_INPUT - self.carry_len).min(data.len());
+            let (head, rest) = data.split_at(take);
+            self.carry[self.carry_len..self.carry_len + take].copy_from_slice(head);
+            self.carry_len += take;
+            data = rest;
+            if self.carry_len < LINE_INPUT {
+                return;
+            }
+            encode_line(&self.carry, self.out);
+            self.carry_len = 0;
+        }
+        let mut lines = data.chunks_exact(LINE_INPUT);
+        for line in &mut lines {
+            encode_line(line, self.out);
+        }
+        let rest = lines.remainder();
+        self.carry[..rest.len()].copy_from_slice(rest);
+        self.carry_len = rest.len();
+    }
+
+    /// Encodes what is left (the last, short line).
+    pub(crate) fn finish(self) {
+        if self.carry_len > 0 {
+            encode_line(&self.carry[..self.carry_len], self.out);
+        }
+    }
+}
+
+/// Length of [`base64_lines`]' output for `n` input bytes.
+pub(crate) fn base64_lines_len(n: usize) -> usize {
+    let lines = n.div_ceil(LINE_INPUT);
+    n.div_ceil(3) * 4 + lines * 2
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// One line: at most 57 input bytes, padded with `=`, then CRLF.
+fn encode_line(input: &[u8], out: &mut Vec<u8>) {
+    debug_assert!(input.len() <= LINE_INPUT);
+    let mut line = [0u8; MAX_ENCODED_LINE + 2];
+    let mut n = 0;
+    let mut triples = input.chunks_exact(3);
+    for t in &mut triples {
+        let v = u32::from(t[0]) << 16 | u32::from(t[1]) << 8 | u32::from(t[2]);
+        line[n] = BASE64_ALPHABET[(v >> 18) as usize & 63];
+        line[n + 1] = BASE64_ALPHABET[(v >> 12) as usize & 63];
+        line[n + 2] = BASE64_ALPHABET[(v >> 6) as usize & 63];
+        line[n + 3] = BASE64_ALPHABET[v as usize & 63];
+        n += 4;
+    }
+    match *triples.remainder() {
+        [a] => {
+            let v = u32::from(a) << 16;
+            line[n] = BASE64_ALPHABET[(v >> 18) as usize & 63];
+            line[n + 1] = BASE64_ALPHABET[(v >> 12) as usize & 63];
+            line[n + 2] = b'=';
+            line[n + 3] = b'=';
+            n += 4;
+        }
+        [a, b] => {
+            let v = u32::from(a) << 16 | u32::from(b) << 8;
+            line[n] = BASE64_ALPHABET[(v >> 18) as usize & 63];
+            line[n + 1] = BASE64_ALPHABET[(v >> 12) as usize & 63];
+            line[n + 2] = BASE64_ALPHABET[(v >> 6) as usize & 63];
+            line[n + 3] = b'=';
+            n += 4;
+        }
+        _ => {}
+    }
+    line[n] = b'\r';
+    line[n + 1] = b'\n';
+    out.extend_from_slice(&line[..n + 2]);
 }
 
 /// Decodes base64 leniently: characters outside the alphabet (line breaks, white space) are
@@ -235,5 +332,34 @@ mod tests {
         let mut empty = Vec::new();
         base64_lines(b"", &mut empty);
         assert!(empty.is_empty());
+    }
+
+    /// The table encoder matches the constant-time `base64ct` line by line, for every length
+    /// around the line and triple boundaries, and however the input is split into pieces.
+    #[test]
+    fn base64_matches_base64ct_for_any_split() {
+        let data: Vec<u8> = (0..400u32).map(|i| (i * 151 + 7) as u8).collect();
+        for len in (0..=200).chain([227, 228, 229, 399, 400]) {
+            let input = &data[..len];
+            let mut expected = Vec::new();
+            for chunk in input.chunks(LINE_INPUT) {
+                expected.extend_from_slice(Base64::encode_string(chunk).as_bytes());
+                expected.extend_from_slice(b"\r\n");
+            }
+            let mut whole = Vec::new();
+            base64_lines(input, &mut whole);
+            assert_eq!(whole, expected, "length {len}");
+            assert_eq!(whole.len(), base64_lines_len(len));
+            for (a, b) in [(1, 2), (56, 57), (57, 58), (3, 100), (0, 0)] {
+                let (a, b) = (a.min(len), b.min(len));
+                let mut pieces = Vec::new();
+                let mut w = Base64Lines::new(&mut pieces, len);
+                w.write(&input[..a]);
+                w.write(&input[a..b]);
+                w.write(&input[b..]);
+                w.finish();
+                assert_eq!(pieces, expected, "length {len} split at {a}, {b}");
+            }
+        }
     }
 }

@@ -74,6 +74,7 @@ pub struct RecipientKey {
     address: String,
     cert: Certificate,
     public: rsa::PublicKey,
+    wrap: crate::key_transport::KeyWrap,
     path: PathBuf,
 }
 
@@ -92,6 +93,9 @@ impl RecipientKey {
     }
     pub(crate) fn public_key(&self) -> &rsa::PublicKey {
         &self.public
+    }
+    pub(crate) fn key_wrap(&self) -> &crate::key_transport::KeyWrap {
+        &self.wrap
     }
     pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
         issuer_and_serial(&self.cert)
@@ -428,6 +432,7 @@ impl KeyStore {
                     Ok(public) => {
                         let key = Arc::new(RecipientKey {
                             address: address.to_owned(),
+                            wrap: crate::key_transport::KeyWrap::new(&cert, self.backend),
                             cert,
                             public,
                             path: path.clone(),
