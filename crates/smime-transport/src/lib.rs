@@ -56,6 +56,8 @@ mod dispatch;
 mod envelope;
 mod error;
 mod file;
+#[doc(hidden)]
+pub mod fuzzing;
 mod memory;
 mod receipt;
 mod reply;

@@ -422,13 +422,14 @@ impl SparkPostSender {
             let parsed: Success = serde_json::from_slice(bytes).map_err(|e| {
                 SendError::from(Repr::ApiReply {
                     status: status.as_u16(),
-                    detail: format!("{e}; body: {}", self.clean(&body)),
+                    // serde quotes the offending value: scrub its message too.
+                    detail: self.clean(&format!("{e}; body: {body}")),
                 })
             })?;
             let r = parsed.results;
             if r.total_accepted_recipients == 0 && r.total_rejected_recipients > 0 {
                 return Err(Repr::ApiAllRejected {
-                    id: r.id,
+                    id: self.clean(&r.id),
                     rejected: r.total_rejected_recipients,
                 }
                 .into());

@@ -5,7 +5,7 @@ mod auth;
 mod data;
 mod msys;
 mod pool;
-mod session;
+pub(crate) mod session; // pub(crate): crate::fuzzing drives the reply reading
 mod tls;
 mod wire;
 

@@ -487,14 +487,15 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
 }
 
 /// How reading a batch of pipelined replies ended early.
-enum ReadEnd {
+#[derive(Debug)]
+pub(crate) enum ReadEnd {
     Timeout,
     Lost(String),
 }
 
 /// Reads `n` replies, keeping those that arrived before the connection closed or timed out
 /// (mail-send's `read_many` drops them, and with them a `421` that explains the close).
-async fn read_replies<T: AsyncRead + Unpin>(
+pub(crate) async fn read_replies<T: AsyncRead + Unpin>(
     stream: &mut T,
     n: usize,
     limit: Duration,
