@@ -1,16 +1,196 @@
-//! Any bytes: parsing and preparation never panic, and a prepared entity has no bare LF.
+//! `prepare`: any bytes as an `.eml`.
+//!
+//! Properties:
+//! - `Email::parse` and `Email::prepared_entity` never panic;
+//! - a prepared entity is canonical and 7-bit: no LF without CR before it anywhere; in
+//!   bodies no byte above 0x7F and no CR outside CRLF (headers are kept as they were, see
+//!   `shared/canonical.rs`);
+//! - decoded content survives: whenever preparation succeeds, the decoded leaf parts of the
+//!   input (type, file name, Content-ID, content after transfer decoding) equal those of the
+//!   prepared entity, as `smime_testkit::compare_leaves` (mail-parser) sees them.
+//!
+//! The leaf comparison is skipped only when mail-parser, the independent decoder, cannot
+//! parse the input or the entity at all (`decoded_leaves` would panic); ours is never
+//! excused. One documented normalisation is allowed for: `Email::parse` turns every bare
+//! LF of the input into CRLF before anything else ("Parsing normalises line endings to
+//! CRLF"), binary parts included, since in a file stored with LF line endings a line end
+//! and an LF byte of content cannot be told apart. When the input has a bare LF, the
+//! comparison is therefore with the input so normalised. `SMIME_FUZZ_STATS=1` prints how
+//! many inputs were prepared and compared. An attached message (`message/rfc822`) is
+//! compared by the leaves inside it (see `leaves`). An input part that mail-parser cannot
+//! decode (invalid quoted-printable or base64: it then reports the raw bytes) has no
+//! reference meaning, so such inputs are not compared; but the prepared entity must never
+//! have such a part unless the input had one. A CR outside CRLF in a quoted-printable
+//! input part (invalid there) may be dropped by mail-parser and kept by us (see `same`).
 #![no_main]
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "shared/canonical.rs"]
+mod canonical;
+
+static PREPARED: AtomicU64 = AtomicU64::new(0);
+static COMPARED: AtomicU64 = AtomicU64::new(0);
+
+fn stats() {
+    let prepared = PREPARED.fetch_add(1, Ordering::Relaxed) + 1;
+    if prepared.is_power_of_two() && std::env::var_os("SMIME_FUZZ_STATS").is_some() {
+        eprintln!(
+            "prepare stats: {prepared} prepared, {} compared leaf by leaf",
+            COMPARED.load(Ordering::Relaxed)
+        );
+    }
+}
+
+fn mail_parser_reads(data: &[u8]) -> bool {
+    mail_parser::MessageParser::default().parse(data).is_some()
+}
+
 fuzz_target!(|data: &[u8]| {
-    if let Ok(email) = smime_core::Email::parse(data) {
-        if let Ok(entity) = email.prepared_entity() {
-            let bare_lf = entity
-                .iter()
-                .enumerate()
-                .any(|(i, &b)| b == b'\n' && (i == 0 || entity[i - 1] != b'\r'));
-            assert!(!bare_lf, "prepared entity has a bare LF");
+    let Ok(email) = smime_core::Email::parse(data) else {
+        return;
+    };
+    let Ok(entity) = email.prepared_entity() else {
+        return;
+    };
+    stats();
+
+    if let Err(e) = canonical::check(&entity) {
+        panic!(
+            "prepared entity not canonical 7-bit: {e}\nentity:\n{}",
+            String::from_utf8_lossy(&entity)
+        );
+    }
+
+    if !mail_parser_reads(data) || !mail_parser_reads(&entity) {
+        return;
+    }
+    let (Some(want), Some(got)) = (leaves(data, 0), leaves(&entity, 0)) else {
+        return;
+    };
+    // A part mail-parser cannot decode (invalid quoted-printable such as `=4=`, broken
+    // base64) is reported raw, undecoded: no reference for what it means. Only the input
+    // may have such parts; what we wrote must decode.
+    let input_problem = encoding_problem(data, 0);
+    assert!(
+        input_problem || !encoding_problem(&entity, 0),
+        "mail-parser cannot decode a part of the prepared entity:\n{}",
+        String::from_utf8_lossy(&entity)
+    );
+    if input_problem {
+        return;
+    }
+    COMPARED.fetch_add(1, Ordering::Relaxed);
+    if same(&want, &got) {
+        return;
+    }
+    let normalised = crlf(data);
+    if normalised != data && leaves(&normalised, 0).is_some_and(|w| same(&w, &got)) {
+        return;
+    }
+    let diff = smime_testkit::compare_leaves(data, &entity)
+        .err()
+        .unwrap_or_default();
+    panic!(
+        "decoded content changed by preparation:\n{diff}\nwant: {want:#?}\ngot: {got:#?}\nentity:\n{}",
+        String::from_utf8_lossy(&entity)
+    );
+});
+
+/// A decoded leaf, and whether its part was quoted-printable.
+type Leaf = (smime_testkit::Leaf, bool);
+
+/// The decoded leaves (`smime_testkit::decoded_leaves`), with each `message/rfc822` (or
+/// `message/global`) leaf replaced by the leaves of the message it holds. mail-parser
+/// reports an attached message as one leaf with its raw bytes, but smime-core prepares the
+/// parts inside it like any other (an inner text part with trailing white space is
+/// re-encoded): what must survive is their decoded content. `None` when mail-parser cannot
+/// parse the input (the testkit decoder would panic) or the nesting is absurd.
+fn leaves(data: &[u8], depth: usize) -> Option<Vec<Leaf>> {
+    if depth > 8 {
+        return None;
+    }
+    let msg = mail_parser::MessageParser::default().parse(data)?;
+    // decoded_leaves walks msg.parts in order, skipping multiparts: the same walk here.
+    let qp = msg
+        .parts
+        .iter()
+        .filter(|p| !matches!(p.body, mail_parser::PartType::Multipart(_)))
+        .map(|p| p.encoding == mail_parser::Encoding::QuotedPrintable);
+    let mut out = Vec::new();
+    for (leaf, qp) in smime_testkit::decoded_leaves(data).into_iter().zip(qp) {
+        if matches!(
+            leaf.content_type.as_str(),
+            "message/rfc822" | "message/global"
+        ) {
+            out.extend(leaves(&leaf.body, depth + 1)?);
+        } else {
+            out.push((leaf, qp));
         }
     }
-});
+    Some(out)
+}
+
+/// Whether the input's leaves (`want`) survived as `got`. One decoder difference is
+/// allowed for: a CR that is not part of a CRLF in a quoted-printable input part is
+/// invalid there (RFC 2045 §6.7: CR only as part of a line break); mail-parser drops it,
+/// smime-core keeps the byte. Such a part compares equal when dropping those CRs from the
+/// output's content makes it equal.
+///
+/// Leaves with no content are left out on both sides: a part whose header is not followed
+/// by a blank line has no body (RFC 2046 allows it); mail-parser skips such a part, while
+/// smime-core writes it with the blank line and an empty body, which means the same.
+fn same(want: &[Leaf], got: &[Leaf]) -> bool {
+    let want: Vec<&Leaf> = want.iter().filter(|(l, _)| !l.body.is_empty()).collect();
+    let got: Vec<&Leaf> = got.iter().filter(|(l, _)| !l.body.is_empty()).collect();
+    want.len() == got.len()
+        && want.iter().zip(&got).all(|((w, qp), (g, _))| {
+            w == g
+                || (*qp
+                    && w.content_type == g.content_type
+                    && w.file_name == g.file_name
+                    && w.content_id == g.content_id
+                    && w.body == without_bare_cr(&g.body))
+        })
+}
+
+fn without_bare_cr(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for (i, &b) in data.iter().enumerate() {
+        if b != b'\r' || data.get(i + 1) == Some(&b'\n') {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// Whether mail-parser gave up decoding a part (its `is_encoding_problem`), nested
+/// messages included.
+fn encoding_problem(data: &[u8], depth: usize) -> bool {
+    fn walk(msg: &mail_parser::Message<'_>, depth: usize) -> bool {
+        msg.parts.iter().any(|p| {
+            p.is_encoding_problem
+                || match &p.body {
+                    mail_parser::PartType::Message(inner) => depth < 8 && walk(inner, depth + 1),
+                    _ => false,
+                }
+        })
+    }
+    mail_parser::MessageParser::default()
+        .parse(data)
+        .is_some_and(|m| walk(&m, depth))
+}
+
+/// Every LF without a CR before it turned into CRLF, as `Email::parse` does first.
+fn crlf(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 16);
+    for (i, &b) in data.iter().enumerate() {
+        if b == b'\n' && (i == 0 || data[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
