@@ -75,7 +75,11 @@ Content-Transfer-Encoding: base64\r\n\r\n",
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in raw.chunks(57) {
         for triple in chunk.chunks(3) {
-            let b = [triple[0], *triple.get(1).unwrap_or(&0), *triple.get(2).unwrap_or(&0)];
+            let b = [
+                triple[0],
+                *triple.get(1).unwrap_or(&0),
+                *triple.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             let chars = [18, 12, 6, 0].map(|s| ALPHABET[(n >> s & 63) as usize]);
             let keep = triple.len() + 1;

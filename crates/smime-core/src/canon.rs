@@ -207,57 +207,46 @@ fn path_or_top(path: &str) -> String {
 /// True when `body` can be sent and signed as it is: 7-bit, no NUL, CRLF only, no line over
 /// 998 characters, no trailing white space, no line starting with `From `.
 fn is_7bit_safe(body: &[u8]) -> bool {
-    let mut line_start = 0;
-    let mut i = 0;
-    while i < body.len() {
-        let b = body[i];
-        match b {
-            0 | 128..=255 => return false,
-            b'\r' => {
-                if body.get(i + 1) != Some(&b'\n') {
-                    return false;
-                }
-                let line = &body[line_start..i];
-                if !line_ok(line) {
-                    return false;
-                }
-                i += 2;
-                line_start = i;
-                continue;
-            }
-            b'\n' => return false,
-            _ => {}
-        }
-        i += 1;
-    }
-    line_ok(&body[line_start..])
-}
-
-fn line_ok(line: &[u8]) -> bool {
-    line.len() <= MAX_7BIT_LINE
-        && !matches!(line.last(), Some(b' ' | b'\t'))
-        && !line.starts_with(b"From ")
+    scan_lines(body, true)
 }
 
 /// True when every byte is 7-bit, non-NUL, with CRLF line breaks and lines of at most 998.
 fn is_7bit_clean(body: &[u8]) -> bool {
-    let mut line_len = 0usize;
-    for (i, &b) in body.iter().enumerate() {
-        match b {
-            0 | 128..=255 => return false,
-            b'\r' if body.get(i + 1) != Some(&b'\n') => return false,
-            b'\n' if i == 0 || body[i - 1] != b'\r' => return false,
-            b'\n' => line_len = 0,
-            b'\r' => {}
-            _ => {
-                line_len += 1;
-                if line_len > MAX_7BIT_LINE {
-                    return false;
-                }
-            }
-        }
+    scan_lines(body, false)
+}
+
+/// The scan behind [`is_7bit_safe`] (`strict`) and [`is_7bit_clean`]: one vectorised pass
+/// over the bytes, then one line at a time with `memchr`. Megabytes of base64 pass through
+/// here, so it must run at memory speed rather than byte by byte.
+fn scan_lines(body: &[u8], strict: bool) -> bool {
+    // 1..=127 only: NUL and 8-bit bytes wrap to 127 and above.
+    let in_range = body
+        .chunks(4096)
+        .all(|c| c.iter().fold(0u8, |m, &b| m.max(b.wrapping_sub(1))) < 127);
+    if !in_range {
+        return false;
     }
-    true
+    let line_ok = |line: &[u8]| {
+        line.len() <= MAX_7BIT_LINE
+            && memchr::memchr(b'\r', line).is_none()
+            && (!strict
+                || (!matches!(line.last(), Some(b' ' | b'\t')) && !line.starts_with(b"From ")))
+    };
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', body) {
+        // A line break must be CRLF.
+        let Some(cr) = nl
+            .checked_sub(1)
+            .filter(|&cr| cr >= start && body[cr] == b'\r')
+        else {
+            return false;
+        };
+        if !line_ok(&body[start..cr]) {
+            return false;
+        }
+        start = nl + 1;
+    }
+    line_ok(&body[start..])
 }
 
 /// A multipart body cut at its boundary delimiters (RFC 2046 §5.1.1). The CRLF before each
@@ -274,8 +263,16 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Multipart<'a> {
     let mut epilogue: &[u8] = &[];
     // Start of the current part's content, once the first delimiter was seen.
     let mut open: Option<usize> = None;
-    let mut pos = 0;
-    while pos < body.len() {
+    // A delimiter line starts the body or follows a CRLF: look for "\r\n--boundary" rather
+    // than at every line.
+    let mut needle = Vec::with_capacity(boundary.len() + 4);
+    needle.extend_from_slice(b"\r\n--");
+    needle.extend_from_slice(boundary);
+    let finder = memchr::memmem::Finder::new(&needle);
+    let first = body.starts_with(&needle[2..]).then_some(0);
+    let mut search_from;
+    let mut candidate = first.or_else(|| finder.find(body).map(|i| i + 2));
+    while let Some(pos) = candidate {
         let line_end = memchr_crlf(&body[pos..]).map_or(body.len(), |i| pos + i);
         let next = (line_end + 2).min(body.len());
         if let Some(kind) = delimiter(&body[pos..line_end], boundary) {
@@ -294,8 +291,15 @@ fn split_multipart<'a>(body: &'a [u8], boundary: &[u8]) -> Multipart<'a> {
                 };
             }
             open = Some(next);
+            // The next delimiter can start on the very next line, whose CRLF ends this one.
+            search_from = line_end;
+        } else {
+            search_from = pos;
         }
-        pos = next;
+        candidate = body
+            .get(search_from..)
+            .and_then(|rest| finder.find(rest))
+            .map(|i| search_from + i + 2);
     }
     // No closing delimiter: the last part runs to the end of the body.
     match open {
@@ -373,6 +377,43 @@ mod tests {
         assert_eq!(m.preamble, b"x\r\n--bb");
         assert!(m.parts.is_empty());
         assert_eq!(m.epilogue, b"tail");
+    }
+
+    /// The search for "CRLF--boundary" finds what a line-by-line walk finds.
+    #[test]
+    fn split_finds_delimiters_where_lines_start() {
+        let body = b"--b\r\n--b\r\nx--b\r\n--bc\r\n--b \t\r\n\r\n--b--x\r\n--b--\r\nepi";
+        let m = split_multipart(body, b"b");
+        assert_eq!(m.preamble, b"");
+        assert_eq!(
+            m.parts,
+            vec![&b""[..], &b"x--b\r\n--bc"[..], &b"\r\n--b--x"[..]]
+        );
+        assert_eq!(m.epilogue, b"epi");
+        let m = split_multipart(b"--b--", b"b");
+        assert!(m.parts.is_empty());
+        let m = split_multipart(b"a\r\n--b", b"b");
+        assert_eq!((m.preamble, m.parts), (&b"a"[..], vec![&b""[..]]));
+    }
+
+    #[test]
+    fn line_scans() {
+        assert!(is_7bit_clean(b"abc\r\ndef"));
+        assert!(is_7bit_clean(b""));
+        assert!(!is_7bit_clean(b"abc\ndef"));
+        assert!(!is_7bit_clean(b"\n"));
+        assert!(!is_7bit_clean(b"abc\rdef"));
+        assert!(!is_7bit_clean(b"abc\r"));
+        assert!(!is_7bit_clean(b"ab\0c"));
+        assert!(!is_7bit_clean("caf\u{e9}".as_bytes()));
+        assert!(!is_7bit_clean(b"\r\r\n"));
+        assert!(is_7bit_clean(&[b'a'; 998]));
+        assert!(!is_7bit_clean(&[b'a'; 999]));
+        assert!(is_7bit_clean(b"From me \r\n"));
+        assert!(!is_7bit_safe(b"From me\r\n"));
+        assert!(!is_7bit_safe(b"ok\r\ntrailing \r\n"));
+        assert!(!is_7bit_safe(b"ok\r\ntrailing\t"));
+        assert!(is_7bit_safe(b"ok\r\n From\r\n"));
     }
 
     #[test]

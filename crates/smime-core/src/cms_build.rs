@@ -15,9 +15,7 @@ use std::time::SystemTime;
 use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use cms::cert::CertificateChoices;
 use cms::content_info::CmsVersion;
-use cms::enveloped_data::{
-    KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo, RecipientInfos,
-};
+use cms::enveloped_data::{KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo};
 use cms::signed_data::{CertificateSet, SignerIdentifier, SignerInfo, SignerInfos};
 use const_oid::db::rfc5911::SMIME_CAPABILITIES as ID_AA_SMIME_CAPABILITIES;
 use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA, ID_SIGNED_DATA};
@@ -32,7 +30,9 @@ use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 use zeroize::Zeroizing;
 
-use crate::der_frame::{CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, header, tlv_len};
+use crate::der_frame::{
+    CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, SET, header, tlv_len,
+};
 use crate::error::ProtectError;
 use crate::keys::{RecipientKey, Signer};
 
@@ -141,25 +141,11 @@ pub(crate) fn signed_data(
         signature: OctetString::new(signature)?,
         unsigned_attrs: None,
     };
-    let mut certs = vec![CertificateChoices::Certificate(
-        signer.certificate().clone(),
-    )];
-    certs.extend(
-        signer
-            .chain()
-            .iter()
-            .cloned()
-            .map(CertificateChoices::Certificate),
-    );
     // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
     //   certificates [0] IMPLICIT CertificateSet, signerInfos }
     let version = CmsVersion::V1.to_der()?;
     let digest_algorithms = SetOfVec::try_from(vec![sha256_id()])?.to_der()?;
-    let mut certificates = CertificateSet(SetOfVec::try_from(certs)?).to_der()?;
-    // IMPLICIT [0] replaces the SET tag; the length stays.
-    if let Some(tag) = certificates.first_mut() {
-        *tag = CONTEXT_0;
-    }
+    let certificates = certificates_der(signer)?;
     let signer_infos = SignerInfos(SetOfVec::try_from(vec![signer_info])?).to_der()?;
     let id_data = ID_DATA.to_der()?;
 
@@ -189,9 +175,50 @@ pub(crate) fn signed_data(
         header(OCTET_STRING, content.len(), &mut head);
         &mut tail
     };
-    after.extend_from_slice(&certificates);
+    after.extend_from_slice(certificates);
     after.extend_from_slice(&signer_infos);
     Ok(SignedDer { head, tail })
+}
+
+/// A DER `SET OF` (X.690 §11.6): each element encoded once, the encodings in ascending order.
+/// `SetOfVec` sorts by encoding too, but re-encodes both sides of every comparison.
+fn set_of_der<T: Encode>(items: &[T]) -> Result<Vec<u8>, der::Error> {
+    let mut encoded = items
+        .iter()
+        .map(Encode::to_der)
+        .collect::<Result<Vec<_>, _>>()?;
+    encoded.sort();
+    let len = encoded.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(tlv_len(len));
+    header(SET, len, &mut out);
+    for e in encoded {
+        out.extend_from_slice(&e);
+    }
+    Ok(out)
+}
+
+/// `certificates [0] IMPLICIT CertificateSet`: the signer's certificate and chain, encoded
+/// (and sorted, as a DER SET OF is) on the signer's first message and kept.
+fn certificates_der(signer: &Signer) -> Result<&[u8], der::Error> {
+    if let Some(der) = signer.certificates_der.get() {
+        return Ok(der);
+    }
+    let mut certs = vec![CertificateChoices::Certificate(
+        signer.certificate().clone(),
+    )];
+    certs.extend(
+        signer
+            .chain()
+            .iter()
+            .cloned()
+            .map(CertificateChoices::Certificate),
+    );
+    let mut der = CertificateSet(SetOfVec::try_from(certs)?).to_der()?;
+    // IMPLICIT [0] replaces the SET tag; the length stays.
+    if let Some(tag) = der.first_mut() {
+        *tag = CONTEXT_0;
+    }
+    Ok(signer.certificates_der.get_or_init(|| der))
 }
 
 /// `ContentInfo ::= SEQUENCE { contentType, content [0] EXPLICIT }` up to its content, for a
@@ -270,7 +297,7 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     // EnvelopedData ::= SEQUENCE { version, recipientInfos, encryptedContentInfo }
     // RFC 5652 §6.1: version 0 with only ktri v0 recipients and no originatorInfo or attributes.
     let version = CmsVersion::V0.to_der()?;
-    let recipient_infos = RecipientInfos(SetOfVec::try_from(infos)?).to_der()?;
+    let recipient_infos = set_of_der(&infos)?;
     // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm,
     //   encryptedContent [0] IMPLICIT OCTET STRING }
     let id_data = ID_DATA.to_der()?;

@@ -6,6 +6,8 @@
 
 /// SEQUENCE, constructed.
 pub(crate) const SEQUENCE: u8 = 0x30;
+/// SET and SET OF, constructed.
+pub(crate) const SET: u8 = 0x31;
 /// `[0]`, context-specific, constructed: EXPLICIT tagging, and IMPLICIT on a SET.
 pub(crate) const CONTEXT_0: u8 = 0xA0;
 /// `[0]`, context-specific, primitive: IMPLICIT on an OCTET STRING.

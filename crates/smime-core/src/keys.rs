@@ -34,6 +34,8 @@ pub struct Signer {
     cert: Certificate,
     chain: Vec<Certificate>,
     cert_path: PathBuf,
+    /// The `certificates` field of SignedData, encoded once (see `cms_build`).
+    pub(crate) certificates_der: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -346,6 +348,7 @@ impl KeyStore {
             cert,
             chain,
             cert_path,
+            certificates_der: std::sync::OnceLock::new(),
         })
     }
 
