@@ -1,9 +1,11 @@
 //! Inputs shared by the benches, the profiling example and `benches/compare.sh`.
 //!
-//! The size ladder of the performance issue: 1 KB, 20 KB, 600 KB and 5 MB messages. The 20 KB
-//! message is the corpus' `html-inline-image.eml` (the headline figure); the others are made
-//! here, deterministically: a short text part and a base64 attachment of pseudo-random bytes,
-//! so the whole `.eml` is about the named size.
+//! The size ladder of the performance issue: 1 KB, 20 KB, 600 KB and 5 MB messages, each from
+//! Alice to Bob alone (one recipient plus the sender: two key transports when encrypting). The
+//! 20 KB message is the corpus' `html-inline-image.eml` (HTML, text and an inline image; the
+//! headline figure) addressed to Bob only; the others are made here, deterministically: a
+//! short text part and a base64 attachment of pseudo-random bytes, so the whole `.eml` is about
+//! the named size.
 
 #![forbid(unsafe_code)]
 
@@ -25,11 +27,40 @@ pub const SIZES: [&str; 4] = ["1KB", "20KB", "600KB", "5MB"];
 pub fn message(size: &str) -> Vec<u8> {
     match size {
         "1KB" => text_message(1024),
-        "20KB" => std::fs::read(repo().join("testdata/corpus/html-inline-image.eml"))
-            .expect("testdata/corpus/html-inline-image.eml"),
+        "20KB" => headline_message(),
         "600KB" => attachment_message(600 * 1024),
         "5MB" => attachment_message(5 * 1024 * 1024),
         other => panic!("unknown size {other}; use one of {SIZES:?}"),
+    }
+}
+
+/// The corpus' `html-inline-image.eml`, addressed to Bob alone (the corpus file adds Carol).
+pub fn headline_message() -> Vec<u8> {
+    let eml = std::fs::read(repo().join("testdata/corpus/html-inline-image.eml"))
+        .expect("testdata/corpus/html-inline-image.eml");
+    let to = b"To: Bob <bob@example.net>, Carol <carol@example.org>\r\n";
+    let at = eml
+        .windows(to.len())
+        .position(|w| w == to)
+        .expect("the corpus message's To line");
+    [
+        &eml[..at],
+        &b"To: Bob <bob@example.net>\r\n"[..],
+        &eml[at + to.len()..],
+    ]
+    .concat()
+}
+
+/// The key folder for RSA keys of `bits` (2048, 3072 or 4096): Alice signs, Bob receives.
+///
+/// # Panics
+///
+/// On another size.
+pub fn keys_dir(bits: u32) -> PathBuf {
+    match bits {
+        2048 => repo().join("testdata/pki/keys"),
+        3072 | 4096 => repo().join(format!("testdata/pki/bench-rsa{bits}")),
+        other => panic!("no bench keys for RSA-{other}"),
     }
 }
 

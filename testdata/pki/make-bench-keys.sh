@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Generate the key sets the build benchmarks use for RSA-3072 and RSA-4096 (RSA-2048 is keys/):
+#
+#   testdata/pki/make-bench-keys.sh        # writes bench-rsa3072/ and bench-rsa4096/
+#
+# Each folder holds alice@example.com.{pem,crt} (signer; key + cert + intermediate) and
+# bob@example.net.crt (recipient), issued by the test intermediate with the same extensions
+# and dates as keys/. Kept apart from make.sh, which regenerates every key and so breaks the
+# golden tests; this script touches only the bench-rsa* folders.
+# TEST-ONLY keys, published on purpose: NEVER use them for real mail.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+mkdir -p "$work/db"
+: >"$work/db/index.txt"
+echo 6000 >"$work/db/serial"
+cat >"$work/ca.cnf" <<CNF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database        = $work/db/index.txt
+serial          = $work/db/serial
+new_certs_dir   = $work/db
+default_md      = sha256
+policy          = policy_anything
+preserve        = yes
+email_in_dn     = yes
+unique_subject  = no
+copy_extensions = none
+[ policy_anything ]
+organizationName = optional
+commonName       = supplied
+emailAddress     = optional
+[ req ]
+distinguished_name = req_dn
+prompt             = no
+[ req_dn ]
+CN = unused
+CNF
+
+issue() { # BITS ADDR NAME DIR
+    local bits=$1 addr=$2 name=$3 dir=$4
+    openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$bits" -out "$work/$addr.key" 2>/dev/null
+    cat >"$work/ext" <<EXT
+[ ext ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature, keyEncipherment
+extendedKeyUsage       = emailProtection
+subjectAltName         = email:$addr
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid
+EXT
+    openssl req -config "$work/ca.cnf" -new -key "$work/$addr.key" \
+        -subj "/O=smime test PKI/CN=$name/emailAddress=$addr" -out "$work/req.csr"
+    openssl ca -config "$work/ca.cnf" -batch -notext -cert intermediate.crt -keyfile intermediate.key \
+        -startdate 20240101000000Z -enddate 20540101000000Z \
+        -extfile "$work/ext" -extensions ext -in "$work/req.csr" -out "$dir/$addr.crt" 2>/dev/null
+    openssl verify -CAfile ca.crt -untrusted intermediate.crt "$dir/$addr.crt" >/dev/null
+}
+
+for bits in 3072 4096; do
+    dir="bench-rsa$bits"
+    rm -rf "$dir" && mkdir -p "$dir"
+    issue "$bits" alice@example.com "Alice RSA-$bits" "$dir"
+    cat "$work/alice@example.com.key" "$dir/alice@example.com.crt" intermediate.crt >"$dir/alice@example.com.pem"
+    issue "$bits" bob@example.net "Bob RSA-$bits" "$dir"
+    echo "wrote $dir/ (RSA-$bits)"
+done
