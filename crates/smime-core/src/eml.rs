@@ -327,10 +327,7 @@ fn shorten(text: &str) -> String {
 
 /// Converts bare LF line endings to CRLF; borrows when there are none.
 pub(crate) fn to_crlf(data: &[u8]) -> Cow<'_, [u8]> {
-    let bare = data
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || data[i - 1] != b'\r'));
+    let bare = memchr::memchr_iter(b'\n', data).any(|i| i == 0 || data[i - 1] != b'\r');
     if !bare {
         return Cow::Borrowed(data);
     }

@@ -80,41 +80,49 @@ pub(crate) fn base64_lines_len(n: usize) -> usize {
 const BASE64_ALPHABET: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// Every 12-bit value as its two base64 characters: one lookup per half of a 3-byte group.
+static BASE64_PAIRS: [[u8; 2]; 4096] = {
+    let mut table = [[0u8; 2]; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        table[i] = [BASE64_ALPHABET[i >> 6], BASE64_ALPHABET[i & 63]];
+        i += 1;
+    }
+    table
+};
+
 /// One line: at most 57 input bytes, padded with `=`, then CRLF.
 fn encode_line(input: &[u8], out: &mut Vec<u8>) {
     debug_assert!(input.len() <= LINE_INPUT);
     let mut line = [0u8; MAX_ENCODED_LINE + 2];
     let mut n = 0;
     let mut triples = input.chunks_exact(3);
-    for t in &mut triples {
-        let v = u32::from(t[0]) << 16 | u32::from(t[1]) << 8 | u32::from(t[2]);
-        line[n] = BASE64_ALPHABET[(v >> 18) as usize & 63];
-        line[n + 1] = BASE64_ALPHABET[(v >> 12) as usize & 63];
-        line[n + 2] = BASE64_ALPHABET[(v >> 6) as usize & 63];
-        line[n + 3] = BASE64_ALPHABET[v as usize & 63];
+    for (t, slot) in (&mut triples).zip(line.chunks_exact_mut(4)) {
+        let v = usize::from(t[0]) << 16 | usize::from(t[1]) << 8 | usize::from(t[2]);
+        let [a, b] = BASE64_PAIRS[v >> 12];
+        let [c, d] = BASE64_PAIRS[v & 0xFFF];
+        slot.copy_from_slice(&[a, b, c, d]);
         n += 4;
     }
-    match *triples.remainder() {
+    let tail = match *triples.remainder() {
         [a] => {
-            let v = u32::from(a) << 16;
-            line[n] = BASE64_ALPHABET[(v >> 18) as usize & 63];
-            line[n + 1] = BASE64_ALPHABET[(v >> 12) as usize & 63];
-            line[n + 2] = b'=';
-            line[n + 3] = b'=';
-            n += 4;
+            let v = usize::from(a) << 4;
+            let [x, y] = BASE64_PAIRS[v];
+            Some([x, y, b'=', b'='])
         }
         [a, b] => {
-            let v = u32::from(a) << 16 | u32::from(b) << 8;
-            line[n] = BASE64_ALPHABET[(v >> 18) as usize & 63];
-            line[n + 1] = BASE64_ALPHABET[(v >> 12) as usize & 63];
-            line[n + 2] = BASE64_ALPHABET[(v >> 6) as usize & 63];
-            line[n + 3] = b'=';
-            n += 4;
+            let v = usize::from(a) << 16 | usize::from(b) << 8;
+            let [x, y] = BASE64_PAIRS[v >> 12];
+            let [z, _] = BASE64_PAIRS[v & 0xFFF];
+            Some([x, y, z, b'='])
         }
-        _ => {}
+        _ => None,
+    };
+    if let Some(chars) = tail {
+        line[n..n + 4].copy_from_slice(&chars);
+        n += 4;
     }
-    line[n] = b'\r';
-    line[n + 1] = b'\n';
+    line[n..n + 2].copy_from_slice(b"\r\n");
     out.extend_from_slice(&line[..n + 2]);
 }
 
