@@ -40,6 +40,13 @@ pub(crate) fn prepare_entity(
         && identity
         && let Some(boundary) = ct.param("boundary").filter(|b| !b.is_empty())
     {
+        // Boundaries are ASCII (RFC 2046 §5.1.1). The header is read lossily, so other bytes
+        // would match none of the input's delimiters and be written back as U+FFFD.
+        if !boundary.is_ascii() {
+            return Err(ParseError::BadPart {
+                part: if path.is_empty() { "body" } else { path }.to_owned(),
+            });
+        }
         return prepare_multipart(header, body, &ct, boundary, depth, path, out);
     }
     if ct.is("message", "rfc822") && identity {

@@ -1,0 +1,47 @@
+//! What the fuzz targets in `fuzz/` found, as tests (the inputs cut down by hand).
+
+use smime_core::{Email, ParseError};
+
+/// `prepare` and `protect`, 2026-11-27: a multipart whose boundary parameter had bytes that
+/// are not UTF-8. The header is read lossily, so the boundary became U+FFFD characters: no
+/// delimiter of the input matched, and the closing delimiter written out (with U+FFFD in
+/// it) matched nothing in the header, in an entity that should have been 7-bit. A boundary
+/// that is not ASCII (RFC 2046 §5.1.1) is now refused.
+#[test]
+fn non_ascii_boundary_is_refused() {
+    let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\xff\xff-1\"\r\n\r\n\
+--b\xff\xff-1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\xff\xff-1--\r\n";
+    let email = Email::parse(eml).expect("the header parses");
+    match email.prepared_entity() {
+        Err(ParseError::BadPart { part }) => assert_eq!(part, "body"),
+        other => panic!("expected BadPart, got {other:?}"),
+    }
+
+    // Nested: the part number is named.
+    let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
+--outer\r\nContent-Type: multipart/alternative; boundary=\"in\x82\"\r\n\r\n\
+--in\x82\r\nContent-Type: text/plain\r\n\r\nhello\r\n--in\x82--\r\n--outer--\r\n";
+    let email = Email::parse(eml).expect("the header parses");
+    match email.prepared_entity() {
+        Err(ParseError::BadPart { part }) => assert_eq!(part, "1"),
+        other => panic!("expected BadPart, got {other:?}"),
+    }
+
+    // UTF-8 but not ASCII is refused too; ASCII is fine.
+    let utf8 = "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+Content-Type: multipart/mixed; boundary=\"caf\u{e9}\"\r\n\r\n--caf\u{e9}\r\n\r\nx\r\n--caf\u{e9}--\r\n";
+    assert!(
+        Email::parse(utf8.as_bytes())
+            .expect("parses")
+            .prepared_entity()
+            .is_err()
+    );
+    let ascii = utf8.replace('\u{e9}', "e");
+    let entity = Email::parse(ascii.as_bytes())
+        .expect("parses")
+        .prepared_entity()
+        .expect("an ASCII boundary is fine");
+    assert!(entity.is_ascii());
+}
