@@ -40,11 +40,12 @@ pub(crate) fn prepare_entity(
         && identity
         && let Some(boundary) = ct.param("boundary").filter(|b| !b.is_empty())
     {
-        // Boundaries are ASCII (RFC 2046 §5.1.1). The header is read lossily, so other bytes
-        // would match none of the input's delimiters and be written back as U+FFFD.
-        if !boundary.is_ascii() {
+        // Boundaries are printable ASCII (RFC 2046 §5.1.1). The header is read lossily, so
+        // other bytes would match none of the input's delimiters and be written back as
+        // U+FFFD; a CR or NUL would make the delimiter lines written out non-canonical.
+        if !boundary.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
             return Err(ParseError::BadPart {
-                part: if path.is_empty() { "body" } else { path }.to_owned(),
+                part: part_name(path),
             });
         }
         return prepare_multipart(header, body, &ct, boundary, depth, path, out);
@@ -65,6 +66,13 @@ fn prepare_multipart(
     out: &mut Vec<u8>,
 ) -> Result<(), ParseError> {
     let split = split_multipart(body, boundary.as_bytes());
+    if split.parts.is_empty() {
+        // No delimiter: the whole body would be preamble, which readers ignore (and which is
+        // dropped below when it is not 7-bit). RFC 2046 §5.1.1 requires a body part.
+        return Err(ParseError::BadPart {
+            part: part_name(path),
+        });
+    }
     let mut header = header.clone();
     if header.transfer_encoding() != "7bit" {
         // Its parts are made 7-bit below, so the multipart is too.
@@ -110,6 +118,11 @@ fn prepare_multipart(
         out.extend_from_slice(split.epilogue);
     }
     Ok(())
+}
+
+/// How errors name a part: its number, or `body` for the message's own entity.
+fn part_name(path: &str) -> String {
+    if path.is_empty() { "body" } else { path }.to_owned()
 }
 
 fn prepare_message(

@@ -45,3 +45,43 @@ Content-Type: multipart/mixed; boundary=\"caf\u{e9}\"\r\n\r\n--caf\u{e9}\r\n\r\n
         .expect("an ASCII boundary is fine");
     assert!(entity.is_ascii());
 }
+
+/// `prepare`, 2026-11-27: a multipart whose boundary never appears in its body (here an
+/// unterminated quoted boundary). The whole body became preamble, which readers ignore,
+/// and being 8-bit it was dropped: the prepared entity was the header and a closing
+/// delimiter, everything else lost without an error. A multipart without a body part is
+/// now refused.
+#[test]
+fn multipart_without_parts_is_refused() {
+    let eml = "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer/\r\n\r\n\
+preamble\r\n--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\
+Content-Transfer-Encoding: 8bit\r\n\r\nh\u{e9}llo\r\n--outer--\r\n";
+    let email = Email::parse(eml.as_bytes()).expect("the header parses");
+    match email.prepared_entity() {
+        Err(ParseError::BadPart { part }) => assert_eq!(part, "body"),
+        other => panic!("expected BadPart, got {other:?}"),
+    }
+    // 7-bit, only a closing delimiter: no part either.
+    let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\njust text\r\n--b--\r\n";
+    let email = Email::parse(eml).expect("the header parses");
+    assert!(matches!(
+        email.prepared_entity(),
+        Err(ParseError::BadPart { .. })
+    ));
+}
+
+/// `protect`, 2026-11-27: a boundary holding a CR and NUL bytes (ASCII, but not
+/// printable) was written back in delimiter lines, leaving a bare CR in the entity.
+#[test]
+fn control_characters_in_boundary_are_refused() {
+    let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+Content-Type: multipart/mixed; boundary=\"a\rb\x01\"\r\n\r\n\
+--a\rb\x01\r\nContent-Type: text/plain\r\n\r\nhello\r\n--a\rb\x01--\r\n";
+    let email = Email::parse(eml).expect("the header parses");
+    assert!(matches!(
+        email.prepared_entity(),
+        Err(ParseError::BadPart { .. })
+    ));
+}
