@@ -17,7 +17,6 @@ use std::{
 
 use async_trait::async_trait;
 use rustls_pki_types::ServerName;
-use tokio_rustls::TlsConnector;
 use zeroize::Zeroizing;
 
 pub use auth::Credentials;
@@ -142,7 +141,7 @@ pub(crate) struct Config {
     server: String,
     tls: TlsMode,
     tls_name: ServerName<'static>,
-    connector: Option<TlsConnector>,
+    connector: Option<tls::LazyConnector>,
     credentials: Option<Credentials>,
     /// The password as it could appear on the wire, to scrub from replies.
     secret_forms: Vec<Zeroizing<String>>,
@@ -334,7 +333,7 @@ impl SmtpSenderBuilder {
                 Some(path) => tls::load_ca_file(path)?,
                 None => Vec::new(),
             };
-            Some(tls::connector(extra, self.accept_invalid_certs)?)
+            Some(tls::LazyConnector::new(extra, self.accept_invalid_certs))
         };
         let name = self.tls_server_name.as_deref().unwrap_or(&self.host);
         let tls_name = tls::server_name(name.trim_start_matches('[').trim_end_matches(']'))?;

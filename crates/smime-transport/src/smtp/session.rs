@@ -221,6 +221,7 @@ async fn handshake(
             "TLS requested without a TLS configuration",
         ));
     };
+    let connector = connector.get()?;
     let limit = config.timeouts.connect;
     match timeout(limit, connector.connect(config.tls_name.clone(), tcp)).await {
         Err(_) => Err(Repr::Timeout {

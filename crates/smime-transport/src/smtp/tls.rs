@@ -143,6 +143,39 @@ pub(crate) fn connector(
     Ok(TlsConnector::from(Arc::new(config)))
 }
 
+/// A [`connector`] made on first use: loading the system's root certificates costs a few
+/// milliseconds, which a one-message run to a server without STARTTLS should not pay. The CA
+/// file was read (and checked) when the sender was built.
+pub(crate) struct LazyConnector {
+    extra_roots: Vec<CertificateDer<'static>>,
+    accept_invalid_certs: bool,
+    made: std::sync::OnceLock<Result<TlsConnector, String>>,
+}
+
+impl LazyConnector {
+    pub(crate) fn new(
+        extra_roots: Vec<CertificateDer<'static>>,
+        accept_invalid_certs: bool,
+    ) -> Self {
+        LazyConnector {
+            extra_roots,
+            accept_invalid_certs,
+            made: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The connector, made now if this is the first TLS connection.
+    pub(crate) fn get(&self) -> Result<&TlsConnector, SendError> {
+        self.made
+            .get_or_init(|| {
+                connector(self.extra_roots.clone(), self.accept_invalid_certs)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| SendError::config(e.clone()))
+    }
+}
+
 /// The name to check the server's certificate against.
 pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, SendError> {
     ServerName::try_from(name.to_owned())
