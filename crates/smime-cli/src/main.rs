@@ -204,13 +204,27 @@ fn show_command(file: Option<&std::path::Path>) -> i32 {
     use std::io::{Read, Write};
     let limit = u64::try_from(show::MAX_INPUT).unwrap_or(u64::MAX) + 1;
     let (name, read) = match file {
-        Some(p) if p != std::path::Path::new("-") => (
-            p.display().to_string(),
-            std::fs::File::open(p).and_then(|f| {
+        Some(p) if p != std::path::Path::new("-") => {
+            let name = p.display().to_string();
+            let file = std::fs::File::open(p);
+            // Refuse an oversized file from its size, before reading (and holding) any of it.
+            if let Ok(size) = file.as_ref().map(|f| f.metadata().map(|m| m.len()))
+                && let Ok(size) = size
+                && size >= limit
+            {
+                let e = show::ShowError::TooLarge {
+                    size: usize::try_from(size).unwrap_or(usize::MAX),
+                    limit: show::MAX_INPUT,
+                };
+                eprintln!("smime: {name}: {e}");
+                return exit::DATA_ERR;
+            }
+            let read = file.and_then(|f| {
                 let mut buf = Vec::new();
                 f.take(limit).read_to_end(&mut buf).map(|_| buf)
-            }),
-        ),
+            });
+            (name, read)
+        }
         _ => ("<stdin>".to_owned(), {
             let mut buf = Vec::new();
             std::io::stdin()
