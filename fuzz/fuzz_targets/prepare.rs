@@ -24,6 +24,7 @@
 //! input part (invalid there) may be dropped by mail-parser and kept by us (see `same`).
 //! Inputs with a duplicated Content-Type or Content-Transfer-Encoding field in one header
 //! section are not compared: smime-core reads the first, mail-parser the last; nor are
+//! multiparts with a quoted-printable or base64 encoding (forbidden, read differently); nor are
 //! inputs where `--boundary` occurs other than as a delimiter line (`--outer-Type: ...`,
 //! `x--outer`) or a multipart is never closed: smime-core reads delimiters strictly and
 //! ends an inner part at the outer delimiter (RFC 2046), mail-parser does neither.
@@ -282,6 +283,7 @@ fn duplicate_mime_fields(data: &[u8]) -> bool {
             };
             count(&mail_parser::HeaderName::ContentType) > 1
                 || count(&mail_parser::HeaderName::ContentTransferEncoding) > 1
+                || encoded_multipart(p)
                 || match &p.body {
                     mail_parser::PartType::Message(inner) => depth < 8 && walk(inner, depth + 1),
                     _ => false,
@@ -371,6 +373,25 @@ fn loose_delimiter(data: &[u8]) -> bool {
         }
         false
     })
+}
+
+/// A multipart with a Content-Transfer-Encoding other than 7bit, 8bit or binary, which RFC
+/// 2045 §6.4 forbids: smime-core then treats it as a leaf (decodes and re-encodes its
+/// body), mail-parser ignores the encoding and reads its parts.
+fn encoded_multipart(p: &mail_parser::MessagePart<'_>) -> bool {
+    use mail_parser::MimeHeaders;
+    let multipart = p
+        .content_type()
+        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart"));
+    multipart
+        && p.headers.iter().any(|h| {
+            h.name == mail_parser::HeaderName::ContentTransferEncoding
+                && h.value.as_text().is_some_and(|v| {
+                    !["7bit", "8bit", "binary"]
+                        .iter()
+                        .any(|ok| v.trim().eq_ignore_ascii_case(ok))
+                })
+        })
 }
 
 /// Every LF without a CR before it turned into CRLF, as `Email::parse` does first.
