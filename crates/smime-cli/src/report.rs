@@ -153,6 +153,12 @@ impl Reporter {
         self.journal.as_ref()
     }
 
+    /// Whether outcomes carry the input's journal key (a SHA-256 of the content): for the
+    /// journal and the JSON lines only, since hashing every input costs a few percent.
+    pub(crate) fn wants_keys(&self) -> bool {
+        self.journal.is_some() || self.json
+    }
+
     fn line(&self, text: &str) {
         if self.bar.is_hidden() {
             eprintln!("{text}");

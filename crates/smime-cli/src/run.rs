@@ -200,7 +200,11 @@ fn build_loop(
         let Some(file) = next else { return };
         let (key, result) = match read_input(&file, limit) {
             Ok(bytes) => {
-                let key = journal::key(&file, &bytes);
+                let key = if reporter.wants_keys() {
+                    journal::key(&file, &bytes)
+                } else {
+                    file.display().to_string()
+                };
                 if reporter.journal().is_some_and(|j| j.is_done(&key)) {
                     let mut o = Outcome::new(&file, Status::Skipped);
                     o.key = Some(key);
