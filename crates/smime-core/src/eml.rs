@@ -205,10 +205,17 @@ impl Email {
         let mut header = Header { fields };
         if header.get("Content-Type").is_none() {
             // RFC 2045 §5.2 implies us-ascii; say so explicitly inside the protection, and name
-            // UTF-8 when the body is UTF-8 rather than mislabel it.
-            let charset = if self.body.is_ascii() {
+            // UTF-8 when the body is UTF-8 rather than mislabel it. The content is what counts:
+            // a quoted-printable or base64 body is ASCII whatever it holds.
+            let decoded = match header.transfer_encoding().as_str() {
+                "quoted-printable" => Cow::Owned(crate::encoding::qp_decode_lenient(&self.body)),
+                "base64" => crate::encoding::base64_decode_lenient(&self.body)
+                    .map_or(Cow::Borrowed(&self.body[..]), Cow::Owned),
+                _ => Cow::Borrowed(&self.body[..]),
+            };
+            let charset = if decoded.is_ascii() {
                 "us-ascii"
-            } else if std::str::from_utf8(&self.body).is_ok() {
+            } else if std::str::from_utf8(&decoded).is_ok() {
                 "utf-8"
             } else {
                 "unknown-8bit"

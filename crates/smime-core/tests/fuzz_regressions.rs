@@ -85,3 +85,38 @@ Content-Type: multipart/mixed; boundary=\"a\rb\x01\"\r\n\r\n\
         Err(ParseError::BadPart { .. })
     ));
 }
+
+/// `prepare`, 2026-11-27: a message without Content-Type whose body is quoted-printable
+/// UTF-8 was labelled `charset=us-ascii`, because the charset was picked from the encoded
+/// bytes (always ASCII); readers then showed `Ã©` for `é`. The decoded content decides now.
+#[test]
+fn implied_content_type_names_the_charset_of_the_decoded_body() {
+    let charset_of = |eml: &[u8]| {
+        let entity = Email::parse(eml)
+            .expect("parses")
+            .prepared_entity()
+            .expect("prepares");
+        let first = entity
+            .split(|&b| b == b'\r')
+            .next()
+            .unwrap_or_default()
+            .to_vec();
+        String::from_utf8(first).expect("ASCII")
+    };
+    let head = "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n";
+    let qp = format!("{head}Content-Transfer-Encoding: quoted-printable\r\n\r\nr=C3=A9union\r\n");
+    assert_eq!(
+        charset_of(qp.as_bytes()),
+        "Content-Type: text/plain; charset=utf-8"
+    );
+    let b64 = format!("{head}Content-Transfer-Encoding: base64\r\n\r\ncsOpdW5pb24=\r\n");
+    assert_eq!(
+        charset_of(b64.as_bytes()),
+        "Content-Type: text/plain; charset=utf-8"
+    );
+    let ascii = format!("{head}Content-Transfer-Encoding: quoted-printable\r\n\r\nreunion=3D\r\n");
+    assert_eq!(
+        charset_of(ascii.as_bytes()),
+        "Content-Type: text/plain; charset=us-ascii"
+    );
+}
