@@ -299,7 +299,7 @@ fn random_boundary<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty() && memchr::memmem::find(hay, needle).is_some()
 }
 
 /// The header of an `application/pkcs7-mime` entity (RFC 8551 §3.2).
