@@ -94,7 +94,8 @@ build_rate=$(python3 -c "print(f'{$N/$build_s:.0f}')")
 # The pure-Rust keys sign about ten times slower: time the first RC_N messages.
 RC_N=$((N < 2000 ? N : 2000))
 mkdir -p "$work/in-rc"
-ls "$work/in" | head -n "$RC_N" | while read -r f; do ln "$work/in/$f" "$work/in-rc/$f"; done
+in_all=("$work"/in/*.eml)
+ln "${in_all[@]:0:$RC_N}" "$work/in-rc/"
 read -r rc_s _ < <(measure "$smime" "$work/in-rc" --keys "$keys" --key-backend rustcrypto --sign --encrypt --quiet --output-dir "$work/built-rc")
 rc_rate=$(python3 -c "print(f'{$RC_N/$rc_s:.0f}')")
 rm -rf "$work/built-rc" "$work/in-rc"
