@@ -325,8 +325,13 @@ fn unclosed_boundary_keeps_the_last_part_and_closes_it() {
             b"Content-Type: multipart/mixed; boundary=nowhere\r\n",
             b"just text\r\n",
         );
-        let entity = Email::parse(&m).unwrap().prepared_entity().unwrap();
-        assert!(entity.ends_with(b"\r\njust text\r\n\r\n--nowhere--\r\n"));
+        // No delimiter at all: the whole body would be a preamble, which readers ignore.
+        // RFC 2046 §5.1.1 requires a body part, so this is refused (found by fuzzing).
+        let err = Email::parse(&m).unwrap().prepared_entity().unwrap_err();
+        assert!(
+            matches!(err, smime_core::ParseError::BadPart { .. }),
+            "{err:?}"
+        );
     });
 }
 
