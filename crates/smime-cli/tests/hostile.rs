@@ -513,3 +513,19 @@ fn h12_certificate_for_another_address() {
         "the certificate is for another address",
     );
 }
+
+// mail-parser 0.11.9 panics on some malformed multiparts (found by fuzzing): `smime show`
+// must report the file, not crash on it.
+
+#[test]
+fn show_survives_an_input_that_panics_the_mime_parser() {
+    let seed = smime_testkit::repo_root().join("fuzz/seeds/prepare/mail-parser-panics.eml");
+    let run = smime(&["show", &seed.display().to_string()]);
+    assert_no_panic(&run);
+    assert!(
+        matches!(run.status.code(), Some(0 | 65)),
+        "exit {:?}: {}",
+        run.status.code(),
+        run.stderr
+    );
+}
