@@ -106,6 +106,12 @@ impl Run {
             .min(self.files.len().max(1));
         let (tx, mut rx) = mpsc::channel::<Built>(concurrency + builders);
         let queue = Arc::new(Mutex::new(self.files.clone().into_iter()));
+        // Into a directory, each builder writes what it built itself: no hand-off to this
+        // thread, which would otherwise compete with the builders for the cores.
+        let out_dir = match &self.sink {
+            Sink::Dir(dir) => Some(Arc::new(Sink::Dir(dir.clone()))),
+            _ => None,
+        };
         let mut threads = Vec::new();
         for _ in 0..builders {
             let queue = Arc::clone(&queue);
@@ -114,8 +120,10 @@ impl Run {
             let stop = Arc::clone(&stop);
             let reporter = Arc::clone(&reporter);
             let limit = self.max_size;
+            let out_dir = out_dir.clone();
             threads.push(std::thread::spawn(move || {
-                build_loop(&queue, &tx, &protector, &stop, &reporter, limit);
+                let direct = out_dir.as_deref();
+                build_loop(&queue, &tx, &protector, &stop, &reporter, limit, direct);
             }));
         }
         drop(tx);
@@ -188,6 +196,7 @@ fn build_loop(
     stop: &AtomicBool,
     reporter: &Reporter,
     limit: u64,
+    direct: Option<&Sink>,
 ) {
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -221,6 +230,19 @@ fn build_loop(
             }
             Err(e) => (file.display().to_string(), Err(e)),
         };
+        if let Some(sink) = direct {
+            let o = match result {
+                Ok(p) => write_one(sink, file, key, &p),
+                Err(e) => {
+                    let mut o = Outcome::new(&file, Status::Invalid);
+                    o.key = Some(key);
+                    o.error = Some(e);
+                    o
+                }
+            };
+            reporter.report(o);
+            continue;
+        }
         if tx.blocking_send(Built { file, key, result }).is_err() {
             return;
         }
