@@ -322,7 +322,10 @@ pub fn api_response(status: u16, retry_after_value: &[u8], body: &[u8]) {
                 !receipt.response().contains(FUZZ_SECRET),
                 "the API key in a receipt"
             );
-            let _ = receipt.id();
+            assert!(
+                !receipt.id().unwrap_or_default().contains(FUZZ_SECRET),
+                "the API key in a receipt's id"
+            );
             let _ = receipt.accepted_count();
         }
         Err(e) => {

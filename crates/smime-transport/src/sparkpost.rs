@@ -443,7 +443,7 @@ impl SparkPostSender {
                 )
             };
             return Ok(receipt
-                .with_id(Some(r.id))
+                .with_id(Some(self.clean(&r.id)))
                 .with_response(self.clean(&body))
                 .with_elapsed(elapsed));
         }
@@ -457,8 +457,8 @@ impl SparkPostSender {
                             self.clean(e.message.as_deref().unwrap_or("")),
                             e.description.map(|d| self.clean(&d)),
                             e.code.map(|c| match c {
-                                serde_json::Value::String(s) => s,
-                                other => other.to_string(),
+                                serde_json::Value::String(s) => self.clean(&s),
+                                other => self.clean(&other.to_string()),
                             }),
                         )
                     })

@@ -42,6 +42,25 @@ fn api_key_as_transmission_id_is_scrubbed() {
     fuzzing::api_response(200, b"", body.as_bytes());
 }
 
+/// Found by the CI fuzz smoke: an error's `code` field was shown unscrubbed.
+#[test]
+fn api_key_as_error_code_is_scrubbed() {
+    let body =
+        format!(r#"{{"errors":[{{"message":"Too many requests","code":"{FUZZ_SECRET}"}}]}}"#);
+    fuzzing::api_response(429, b"1", body.as_bytes());
+    let body = format!(r#"{{"errors":[{{"message":"x","code":["{FUZZ_SECRET}"]}}]}}"#);
+    fuzzing::api_response(400, b"", body.as_bytes());
+}
+
+/// A receipt's transmission id is scrubbed too.
+#[test]
+fn api_key_as_accepted_transmission_id_is_scrubbed() {
+    let body = format!(
+        r#"{{"results":{{"total_rejected_recipients":0,"total_accepted_recipients":2,"id":"{FUZZ_SECRET}"}}}}"#
+    );
+    fuzzing::api_response(200, b"", body.as_bytes());
+}
+
 #[test]
 fn smtp_reply_seeds() {
     for (name, data) in seeds("smtp_reply") {
