@@ -160,7 +160,13 @@ fn qp_is_valid(raw: &[u8]) -> bool {
                 .iter()
                 .take_while(|&&b| b == b' ' || b == b'\t')
                 .count();
-            matches!(rest.get(ws), None | Some(b'\r' | b'\n'))
+            // A soft line break is `=` before the line break itself: CRLF, LF or the end.
+            // `=` before a bare CR is neither (found by the CI smoke: `=\rf`).
+            match rest.get(ws) {
+                None | Some(b'\n') => true,
+                Some(b'\r') => rest.get(ws + 1).is_none_or(|&b| b == b'\n'),
+                _ => false,
+            }
         };
         if !hex && !soft {
             return false;
