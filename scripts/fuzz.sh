@@ -13,7 +13,8 @@
 # code with overflow checks and debug assertions; our crates forbid unsafe code, so the
 # address sanitizer would mostly slow the search down; set "-O -a" to add it),
 # FUZZ_ARGS (extra libFuzzer flags), FUZZ_TIMEOUT (seconds one input may take, default 25),
-# FUZZ_SEED (libFuzzer's seed for smoke runs, default 1; long runs are random).
+# FUZZ_SEED and FUZZ_SMOKE_RUNS (libFuzzer's seed and number of runs for smoke runs,
+# default 1 and 15000; long runs are random and timed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -198,9 +199,11 @@ cleanup_tmp() {
 
 cmd_smoke() {
     local secs=${1:-10} t log failed=() started=$SECONDS
-    # A fixed libFuzzer seed: the same inputs in the same order on every machine, so that a
-    # smoke run that passed here passes in CI (long runs keep random seeds).
-    SEED_ARGS=(-seed="${FUZZ_SEED:-1}")
+    # A fixed libFuzzer seed and number of runs (SECONDS is only an upper bound): the same
+    # inputs in the same order on every machine, however fast, so that a smoke run that
+    # passed here passes in CI. Long runs keep random seeds and search much further; what
+    # they find is in fuzz/README.md.
+    SEED_ARGS=(-seed="${FUZZ_SEED:-1}" -runs="${FUZZ_SMOKE_RUNS:-15000}")
     need_cargo_fuzz
     cmd_seed >/dev/null
     cmd_build
