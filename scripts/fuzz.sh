@@ -14,7 +14,7 @@
 # address sanitizer would mostly slow the search down; set "-O -a" to add it),
 # FUZZ_ARGS (extra libFuzzer flags), FUZZ_TIMEOUT (seconds one input may take, default 25),
 # FUZZ_SEED and FUZZ_SMOKE_RUNS (libFuzzer's seed and number of runs for smoke runs,
-# default 1 and 15000; long runs are random and timed).
+# default 1 and 5000; long runs are random and timed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -203,7 +203,7 @@ cmd_smoke() {
     # inputs in the same order on every machine, however fast, so that a smoke run that
     # passed here passes in CI. Long runs keep random seeds and search much further; what
     # they find is in fuzz/README.md.
-    SEED_ARGS=(-seed="${FUZZ_SEED:-1}" -runs="${FUZZ_SMOKE_RUNS:-15000}")
+    SEED_ARGS=(-seed="${FUZZ_SEED:-1}" -runs="${FUZZ_SMOKE_RUNS:-5000}")
     need_cargo_fuzz
     cmd_seed >/dev/null
     cmd_build
