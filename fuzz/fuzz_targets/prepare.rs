@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
     };
     stats();
 
-    if let Err(e) = canonical::check(&entity) {
+    if let Err(e) = canonical::check_with(&entity, data) {
         panic!(
             "prepared entity not canonical 7-bit: {e}\nentity:\n{}",
             String::from_utf8_lossy(&entity)
