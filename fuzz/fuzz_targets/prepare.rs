@@ -343,7 +343,7 @@ fn loose_delimiter(data: &[u8]) -> bool {
     // ends the inner one for smime-core (RFC 2046 §5.1.2), not for mail-parser.
     let mut open: Vec<&[u8]> = Vec::new();
     for line in data.split(|&c| c == b'\n') {
-        let line = line.trim_ascii_end();
+        let line = trim_lwsp_end(line);
         let Some((b, close)) = boundaries.iter().find_map(|b| {
             let rest = line.strip_prefix(b.as_slice())?;
             match rest {
@@ -369,7 +369,7 @@ fn loose_delimiter(data: &[u8]) -> bool {
         close.extend_from_slice(b"--");
         let closed = data.split(|&c| c == b'\n').any(|line| {
             line.strip_prefix(close.as_slice())
-                .is_some_and(|r| r.iter().all(|c| c.is_ascii_whitespace()))
+                .is_some_and(|r| r.iter().all(|&c| is_lwsp(c)))
         });
         if !closed {
             return true;
@@ -384,13 +384,30 @@ fn loose_delimiter(data: &[u8]) -> bool {
             let rest = &data[pos + b.len()..];
             let rest = &rest[..rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len())];
             let rest = rest.strip_prefix(b"--").unwrap_or(rest);
-            if !line_start || !rest.iter().all(|c| c.is_ascii_whitespace()) {
+            if !line_start || !rest.iter().all(|&c| is_lwsp(c)) {
                 return true;
             }
             from = pos + 1;
         }
         false
     })
+}
+
+/// The white space RFC 2046 §5.1.1 allows after a delimiter (transport padding: space and
+/// tab), and the CR of the line break. Not form feed or vertical tab, which Rust's
+/// `is_ascii_whitespace` includes and mail-parser accepts (found by a long run:
+/// `--outer\x0c`): smime-core reads such a line as content.
+fn is_lwsp(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\r')
+}
+
+fn trim_lwsp_end(mut line: &[u8]) -> &[u8] {
+    while let [rest @ .., last] = line
+        && is_lwsp(*last)
+    {
+        line = rest;
+    }
+    line
 }
 
 /// A multipart with a Content-Transfer-Encoding other than 7bit, 8bit or binary, which RFC
