@@ -113,9 +113,7 @@ fn decode_body(text: &[u8]) -> Zeroizing<Vec<u8>> {
     der
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
+use memchr::memmem::find;
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     find(hay, needle).is_some()
