@@ -629,36 +629,9 @@ impl Session {
         // The content, then the reply after the final dot.
         let t = &config.timeouts;
         wire::sent_message(config, self.id, data.bytes().len());
-        let written = timeout(t.data_block, async {
-            self.client.stream.write_all(data.bytes()).await?;
-            self.client.stream.flush().await
-        })
-        .await;
-        match written {
-            Err(_) => {
-                return Err(Failure::new(
-                    Repr::Timeout {
-                        server: config.server.clone(),
-                        stage: Stage::Content,
-                        after: t.data_block,
-                    }
-                    .into(),
-                    After::Dead,
-                ));
-            }
-            Ok(Err(e)) => {
-                return Err(Failure::new(
-                    Repr::ConnectionLost {
-                        server: config.server.clone(),
-                        stage: Stage::Content,
-                        detail: e.to_string(),
-                    }
-                    .into(),
-                    After::Dead,
-                ));
-            }
-            Ok(Ok(())) => {}
-        }
+        self.write_within(config, data.bytes(), t.data_block, Stage::Content)
+            .await
+            .map_err(|e| Failure::new(e.into(), After::Dead))?;
         let reply = match timeout(t.data_end, wire::read(&mut self.client, config, self.id)).await {
             Err(_) => {
                 wire::no_reply(config, self.id, &"timed out");
@@ -783,6 +756,34 @@ impl Session {
     }
 
     /// MAIL, every RCPT and DATA in one write, then their replies (RFC 2920).
+    /// Writes `bytes` and flushes them within `limit`; an error names `stage`.
+    async fn write_within(
+        &mut self,
+        config: &Config,
+        bytes: &[u8],
+        limit: Duration,
+        stage: Stage,
+    ) -> Result<(), Repr> {
+        let written = timeout(limit, async {
+            self.client.stream.write_all(bytes).await?;
+            self.client.stream.flush().await
+        })
+        .await;
+        match written {
+            Err(_) => Err(Repr::Timeout {
+                server: config.server.clone(),
+                stage,
+                after: limit,
+            }),
+            Ok(Err(e)) => Err(Repr::ConnectionLost {
+                server: config.server.clone(),
+                stage,
+                detail: e.to_string(),
+            }),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
     async fn envelope_pipelined(
         &mut self,
         config: &Config,
@@ -800,37 +801,17 @@ impl Session {
         for line in batch.split_inclusive("\r\n") {
             wire::sent(config, self.id, line.as_bytes());
         }
-        let written = timeout(t.mail, async {
-            self.client.stream.write_all(batch.as_bytes()).await?;
-            self.client.stream.flush().await
-        })
-        .await;
-        match written {
-            Err(_) => {
-                return Err(Failure::new(
-                    Repr::Timeout {
-                        server: config.server.clone(),
-                        stage: Stage::MailFrom,
-                        after: t.mail,
-                    }
-                    .into(),
-                    After::Dead,
-                ));
-            }
-            Ok(Err(e)) => {
-                return Err(Failure {
-                    error: Repr::ConnectionLost {
-                        server: config.server.clone(),
-                        stage: Stage::MailFrom,
-                        detail: e.to_string(),
-                    }
-                    .into(),
+        self.write_within(config, batch.as_bytes(), t.mail, Stage::MailFrom)
+            .await
+            .map_err(|e| {
+                // A reused connection the server had dropped: worth one retry on a new one.
+                let lost = matches!(e, Repr::ConnectionLost { .. });
+                Failure {
+                    error: e.into(),
                     after: After::Dead,
-                    stale: reused,
-                });
-            }
-            Ok(Ok(())) => {}
-        }
+                    stale: reused && lost,
+                }
+            })?;
 
         let n = recipients.len() + 2;
         let limit = t.mail.max(t.rcpt).max(t.data);
