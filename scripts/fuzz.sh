@@ -204,8 +204,6 @@ cmd_smoke() {
     # passed here passes in CI. Long runs keep random seeds and search much further; what
     # they find is in fuzz/README.md.
     SEED_ARGS=(-seed="${FUZZ_SEED:-1}" -runs="${FUZZ_SMOKE_RUNS:-5000}")
-    # prepare's leaf comparison has open cases (fuzz/README.md): long runs only.
-    export SMIME_FUZZ_SMOKE=1
     need_cargo_fuzz
     cmd_seed >/dev/null
     cmd_build

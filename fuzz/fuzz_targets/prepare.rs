@@ -28,6 +28,9 @@
 //! inputs where `--boundary` occurs other than as a delimiter line (`--outer-Type: ...`,
 //! `x--outer`) or a multipart is never closed: smime-core reads delimiters strictly and
 //! ends an inner part at the outer delimiter (RFC 2046), mail-parser does neither.
+//! Finally, an input that is not text (a NUL or other control character, a CR outside
+//! CRLF; 8-bit bytes are text here) and whose leaves still differ is counted, not failed:
+//! the two decoders read structure around such bytes differently (see `compare`).
 #![no_main]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,14 +43,16 @@ mod canonical;
 static PREPARED: AtomicU64 = AtomicU64::new(0);
 static COMPARED: AtomicU64 = AtomicU64::new(0);
 static MAIL_PARSER_PANICS: AtomicU64 = AtomicU64::new(0);
+static NOT_TEXT: AtomicU64 = AtomicU64::new(0);
 
 fn stats() {
     let prepared = PREPARED.fetch_add(1, Ordering::Relaxed) + 1;
     if prepared.is_power_of_two() && std::env::var_os("SMIME_FUZZ_STATS").is_some() {
         eprintln!(
-            "prepare stats: {prepared} prepared, {} compared leaf by leaf, {} skipped (mail-parser panicked)",
+            "prepare stats: {prepared} prepared, {} compared leaf by leaf, {} skipped (mail-parser panicked), {} read differently by the two decoders, not text",
             COMPARED.load(Ordering::Relaxed),
-            MAIL_PARSER_PANICS.load(Ordering::Relaxed)
+            MAIL_PARSER_PANICS.load(Ordering::Relaxed),
+            NOT_TEXT.load(Ordering::Relaxed)
         );
     }
 }
@@ -75,13 +80,6 @@ fuzz_target!(|data: &[u8]| {
     // The reference decoder is mail-parser, which panics on some garbage ("Invalid part ID,
     // could not find multipart."): such inputs are skipped. Only calls into mail-parser made
     // here are guarded; a panic in smime-core (which uses mail-parser for addresses) is not.
-    // The CI smoke (SMIME_FUZZ_SMOKE, set by `scripts/fuzz.sh smoke`) stops here: the leaf
-    // comparison still has open disagreements with mail-parser on malformed nesting (see
-    // fuzz/README.md, "Still open"), which a few thousand mutations can reach, and CI must
-    // not turn red at random. Long runs (`scripts/fuzz.sh run prepare …`) check it.
-    if smoke() {
-        return;
-    }
     match quietly(|| compare(data, &entity)) {
         None => {
             MAIL_PARSER_PANICS.fetch_add(1, Ordering::Relaxed);
@@ -90,11 +88,6 @@ fuzz_target!(|data: &[u8]| {
         Some(Err(problem)) => panic!("{problem}"),
     }
 });
-
-fn smoke() -> bool {
-    static SMOKE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SMOKE.get_or_init(|| std::env::var_os("SMIME_FUZZ_SMOKE").is_some())
-}
 
 /// The leaf comparison; `Err` describes a broken property.
 fn compare(data: &[u8], entity: &[u8]) -> Result<(), String> {
@@ -127,8 +120,35 @@ fn compare(data: &[u8], entity: &[u8]) -> Result<(), String> {
     if same(&want, &got) {
         return Ok(());
     }
+    // A message without Content-Type whose decoded body has bytes its implied charset
+    // (us-ascii, RFC 2045 §5.2) cannot hold: the entity names a charset (`Email::
+    // entity_header`: `unknown-8bit`, RFC 1428, or `us-ascii` when the base64 does not
+    // decode), and mail-parser decodes such bytes differently with and without the label
+    // (U+FFFD without; windows-1252 under `us-ascii` or `unknown-8bit`, as WHATWG maps
+    // them). The bytes are the same; the text has no single meaning, so only the metadata is
+    // compared (found by long runs: a PNG in base64 under a misspelt `Cntent-Type`).
+    if !has_content_type(data)
+        && want
+            .iter()
+            .any(|(l, _)| l.body.windows(3).any(|w| w == "\u{fffd}".as_bytes()))
+        && same_meta(&want, &got)
+    {
+        return Ok(());
+    }
     let normalised = crlf(data);
     if normalised != data && leaves(&normalised, 0).is_some_and(|w| same(&w, &got)) {
+        return Ok(());
+    }
+    // Bytes that are not text (NUL, other control characters, a CR outside CRLF) around
+    // MIME structure: smime-core and mail-parser read such input differently, with no
+    // single meaning to compare. Cases from long runs: a NUL before the line end of a part
+    // header; `--boundary` followed by a bare CR (not a delimiter for smime-core, RFC 2046
+    // §5.1.1 allows only space and tab there; one for mail-parser). Such inputs still get
+    // every other property here (no panic, canonical 7-bit entity that mail-parser can
+    // decode); well-formed trees with binary parts holding such bytes are compared by
+    // `crates/smime-core/tests/proptest_roundtrip.rs`. 8-bit text is not excused.
+    if !text(&normalised) {
+        NOT_TEXT.fetch_add(1, Ordering::Relaxed);
         return Ok(());
     }
     let diff = smime_testkit::compare_leaves(data, entity)
@@ -250,6 +270,30 @@ fn same(want: &[Leaf], got: &[Leaf]) -> bool {
                 || (meta
                     && *qp == Qp::Valid
                     && trim_end(&w.body) == trim_end(&without_bare_cr(&g.body)))
+        })
+}
+
+/// Whether the message's own header has a Content-Type field.
+fn has_content_type(data: &[u8]) -> bool {
+    mail_parser::MessageParser::default()
+        .parse(data)
+        .and_then(|m| {
+            m.parts.first().map(|p| {
+                p.headers
+                    .iter()
+                    .any(|h| h.name == mail_parser::HeaderName::ContentType)
+            })
+        })
+        .unwrap_or(true)
+}
+
+/// The same leaves by type, file name and Content-ID, content not compared.
+fn same_meta(want: &[Leaf], got: &[Leaf]) -> bool {
+    want.len() == got.len()
+        && want.iter().zip(got).all(|((w, _), (g, _))| {
+            w.content_type == g.content_type
+                && w.file_name == g.file_name
+                && w.content_id == g.content_id
         })
 }
 
@@ -427,6 +471,16 @@ fn encoded_multipart(p: &mail_parser::MessagePart<'_>) -> bool {
                         .any(|ok| v.trim().eq_ignore_ascii_case(ok))
                 })
         })
+}
+
+/// Text: no control characters but tab and CRLF line breaks, no DEL; 8-bit bytes allowed.
+fn text(data: &[u8]) -> bool {
+    data.iter().enumerate().all(|(i, &b)| match b {
+        b'\t' | b' '..=b'~' | 0x80.. => true,
+        b'\r' => data.get(i + 1) == Some(&b'\n'),
+        b'\n' => i > 0 && data[i - 1] == b'\r',
+        _ => false,
+    })
 }
 
 /// Every LF without a CR before it turned into CRLF, as `Email::parse` does first.

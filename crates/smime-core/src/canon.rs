@@ -50,6 +50,15 @@ pub(crate) fn prepare_entity(
         }
         return prepare_multipart(header, body, &ct, boundary, depth, path, out);
     }
+    // A multipart without a boundary parameter (or one we could not read, e.g. after a
+    // stray `;*`) cannot be split. Kept as it is when it is already 7-bit; but re-encoding
+    // it would write a multipart in base64, which RFC 2045 §6.4 forbids and readers take
+    // apart differently (found by the `prepare` fuzz target): refused instead.
+    if ct.mtype == "multipart" && identity && !is_7bit_safe(body) {
+        return Err(ParseError::BadPart {
+            part: part_name(path),
+        });
+    }
     if ct.is("message", "rfc822") && identity {
         return prepare_message(header, body, depth, path, out);
     }

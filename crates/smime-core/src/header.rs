@@ -346,9 +346,14 @@ fn split_params(s: &str) -> Vec<String> {
         }
     }
     out.push(cur);
+    // The first piece is the media type even when empty (`; multipart/mixed` has none, and
+    // is invalid: RFC 2045 §5.2 reads it as text/plain, like other readers; found by the
+    // `prepare` fuzz target). Empty parameters (`a/b;; c=d`) are skipped.
     out.into_iter()
         .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
+        .enumerate()
+        .filter(|(i, p)| *i == 0 || !p.is_empty())
+        .map(|(_, p)| p)
         .collect()
 }
 
@@ -471,6 +476,18 @@ mod tests {
         assert!(ct.is("multipart", "mixed"));
         assert_eq!(ct.param("boundary"), Some(r#"a;b "c""#));
         assert_eq!(ct.param("charset"), Some("UTF-8"));
+    }
+
+    #[test]
+    fn content_type_without_media_type_is_invalid() {
+        let ct = ContentType::parse(br#";multipart/mixed; boundary="outer""#);
+        assert!(!ct.is_valid());
+        let (h, _) =
+            Header::parse(b"Content-Type: ;multipart/mixed; boundary=\"outer\"\r\n\r\n").unwrap();
+        assert!(h.content_type("text/plain").is("text", "plain"));
+        assert!(
+            ContentType::parse(b"text/plain;; charset=utf-8").param("charset") == Some("utf-8")
+        );
     }
 
     #[test]

@@ -120,3 +120,50 @@ fn implied_content_type_names_the_charset_of_the_decoded_body() {
         "Content-Type: text/plain; charset=us-ascii"
     );
 }
+
+/// `prepare`, 2026-11-28: `Content-Type: multipart/mixed;* boundary="outer"` (the boundary
+/// cannot be read past the stray `;*`) over a body with 8-bit bytes. The multipart was
+/// prepared as a leaf and its body base64-encoded: a multipart with a base64 encoding, which
+/// RFC 2045 §6.4 forbids and mail-parser read as one opaque leaf. Now refused; a 7-bit body
+/// under such a header is still kept as it is.
+#[test]
+fn multipart_without_readable_boundary_and_8bit_body_is_refused() {
+    let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed;* boundary=\"outer\"\r\n\r\n\
+preamble\r\n--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\xc3\xa9\r\n--outer--\r\n";
+    let email = Email::parse(eml).expect("the header parses");
+    match email.prepared_entity() {
+        Err(ParseError::BadPart { part }) => assert_eq!(part, "body"),
+        other => panic!("expected BadPart, got {other:?}"),
+    }
+
+    let ascii = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\nno boundary here\r\n";
+    let entity = Email::parse(ascii)
+        .expect("parses")
+        .prepared_entity()
+        .expect("a 7-bit body is kept");
+    assert!(entity.ends_with(b"\r\n\r\nno boundary here\r\n"));
+}
+
+/// `prepare`, 2026-11-28: `Content-Type: ;multipart/mixed; boundary="outer"` (no media type
+/// before the `;`) was read as multipart/mixed, so the parts inside were re-encoded; RFC 2045
+/// §5.2 makes an invalid Content-Type text/plain, which is how mail-parser (and the mail
+/// clients it stands for) read the message: one text body whose bytes changed. Now read as
+/// text/plain: the body is re-encoded as a whole and decodes to the same bytes.
+#[test]
+fn content_type_without_media_type_is_text_plain() {
+    let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
+MIME-Version: 1.0\r\nContent-Type: ;multipart/mixed; boundary=\"outer\"\r\n\r\n\
+--outer\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n\
+caf\xc3\xa9\r\n--outer--\r\n";
+    let entity = Email::parse(eml)
+        .expect("parses")
+        .prepared_entity()
+        .expect("prepares");
+    let text = String::from_utf8(entity).expect("7-bit");
+    // One quoted-printable body holding the inner header as it was.
+    assert!(text.starts_with("Content-Type: ;multipart/mixed; boundary=\"outer\"\r\n"));
+    assert!(text.contains("Content-Transfer-Encoding: quoted-printable\r\n\r\n--outer\r\n"));
+    assert!(text.contains("Content-Transfer-Encoding: 8bit\r\n\r\ncaf=C3=A9\r\n"));
+}

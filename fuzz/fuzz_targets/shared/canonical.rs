@@ -33,8 +33,11 @@ pub fn check_with(entity: &[u8], input: &[u8]) -> Result<(), String> {
             .iter()
             .take_while(|&&b| b.is_ascii_graphic() && b != b':')
             .count();
-        name_len > 0
-            && line.get(name_len) == Some(&b':')
+        // A field line (`Name:`, or `Name :` in RFC 5322's obsolete syntax) or a folded
+        // continuation line of one.
+        let field = name_len > 0 && line[name_len..].trim_ascii_start().starts_with(b":");
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        (field || continuation)
             && input
                 .split(|&b| b == b'\n')
                 .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -58,9 +61,9 @@ pub fn check_with(entity: &[u8], input: &[u8]) -> Result<(), String> {
                     boundaries.push(dashed);
                 }
                 // A message/rfc822 part (not re-encoded) holds a header section of its own.
-                in_header = field_value(&lower, b"content-type:").is_some_and(|v| {
+                in_header = field_value(&lower, b"content-type").is_some_and(|v| {
                     v.starts_with(b"message/rfc822") || v.starts_with(b"message/global")
-                }) && !field_value(&lower, b"content-transfer-encoding:").is_some_and(
+                }) && !field_value(&lower, b"content-transfer-encoding").is_some_and(
                     |v| v.starts_with(b"base64") || v.starts_with(b"quoted-printable"),
                 );
                 section.clear();
@@ -116,14 +119,22 @@ fn split_crlf(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// The value of the first field named `name` (lower-case, with the colon) in a lower-cased
-/// header section: white space before it removed, up to the end of the field (folded lines
-/// included).
+/// The value of the first field named `name` (lower-case, without the colon) in a
+/// lower-cased header section: white space before it removed, up to the end of the field
+/// (folded lines included). White space between the name and the colon is allowed (RFC 5322
+/// §4.5.1, obsolete syntax, which smime-core reads too; found by a long run).
 fn field_value<'a>(lower: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let mut at = 0;
     while at + name.len() <= lower.len() {
-        if lower[at..].starts_with(name) {
-            let value = &lower[at + name.len()..];
+        let colon = lower[at..].strip_prefix(name).and_then(|rest| {
+            let ws = rest
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .count();
+            (rest.get(ws) == Some(&b':')).then_some(name.len() + ws + 1)
+        });
+        if let Some(colon) = colon {
+            let value = &lower[at + colon..];
             let mut end = 0;
             while let Some(eol) = value[end..].windows(2).position(|w| w == b"\r\n") {
                 end += eol;
@@ -141,7 +152,7 @@ fn field_value<'a>(lower: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
 
 /// The `boundary` parameter of the section's Content-Type, as written (case kept).
 fn boundary(section: &[u8], lower: &[u8]) -> Option<Vec<u8>> {
-    let ct = field_value(lower, b"content-type:")?;
+    let ct = field_value(lower, b"content-type")?;
     // `ct` is a sub-slice of `lower`: its offset there is the same in `section`.
     let start = ct.as_ptr() as usize - lower.as_ptr() as usize;
     let pos = ct.windows(9).position(|w| w == b"boundary=")? + start + 9;
