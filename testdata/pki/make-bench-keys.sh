@@ -15,32 +15,8 @@ cd "$here"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-mkdir -p "$work/db"
-: >"$work/db/index.txt"
-echo 6000 >"$work/db/serial"
-cat >"$work/ca.cnf" <<CNF
-[ ca ]
-default_ca = test_ca
-[ test_ca ]
-database        = $work/db/index.txt
-serial          = $work/db/serial
-new_certs_dir   = $work/db
-default_md      = sha256
-policy          = policy_anything
-preserve        = yes
-email_in_dn     = yes
-unique_subject  = no
-copy_extensions = none
-[ policy_anything ]
-organizationName = optional
-commonName       = supplied
-emailAddress     = optional
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-[ req_dn ]
-CN = unused
-CNF
+. "$here/ca-config.sh"
+write_ca_config "$work" 6000
 
 issue() { # BITS ADDR NAME DIR
     local bits=$1 addr=$2 name=$3 dir=$4

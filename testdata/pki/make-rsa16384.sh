@@ -27,32 +27,8 @@ fi
 bits="$(openssl pkey -in "$work/key.pem" -noout -text | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')"
 [[ "$bits" == 16384 ]] || { echo "the key is RSA-$bits, not RSA-16384" >&2; exit 1; }
 
-mkdir -p "$work/db"
-: >"$work/db/index.txt"
-echo 5000 >"$work/db/serial"
-cat >"$work/ca.cnf" <<CNF
-[ ca ]
-default_ca = test_ca
-[ test_ca ]
-database        = $work/db/index.txt
-serial          = $work/db/serial
-new_certs_dir   = $work/db
-default_md      = sha256
-policy          = policy_anything
-preserve        = yes
-email_in_dn     = yes
-unique_subject  = no
-copy_extensions = none
-[ policy_anything ]
-organizationName = optional
-commonName       = supplied
-emailAddress     = optional
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-[ req_dn ]
-CN = unused
-CNF
+. "$here/ca-config.sh"
+write_ca_config "$work" 5000
 cat >"$work/ext" <<EXT
 [ ext ]
 basicConstraints       = critical, CA:FALSE

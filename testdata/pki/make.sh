@@ -37,41 +37,8 @@ P12_PASS=test
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# ---------------------------------------------------------------------------------------------
-# A minimal `openssl ca` configuration: a database in $work, every DN field optional and kept in
-# request order, extensions given per certificate with -extfile.
-# ---------------------------------------------------------------------------------------------
-mkdir -p "$work/db"
-: >"$work/db/index.txt"
-echo 1000 >"$work/db/serial"
-cat >"$work/ca.cnf" <<EOF
-[ ca ]
-default_ca = test_ca
-
-[ test_ca ]
-database        = $work/db/index.txt
-serial          = $work/db/serial
-new_certs_dir   = $work/db
-default_md      = sha256
-policy          = policy_anything
-preserve        = yes
-email_in_dn     = yes
-unique_subject  = no
-copy_extensions = none
-
-[ policy_anything ]
-countryName            = optional
-organizationName       = optional
-organizationalUnitName = optional
-commonName             = supplied
-emailAddress           = optional
-
-[ req ]
-distinguished_name = req_dn
-prompt             = no
-[ req_dn ]
-CN = unused
-EOF
+. "$here/ca-config.sh"
+write_ca_config "$work" 1000
 
 # newkey BITS OUT: an unencrypted PKCS#8 RSA key ("BEGIN PRIVATE KEY").
 newkey() {
