@@ -21,21 +21,7 @@ write_ca_config "$work" 6000
 issue() { # BITS ADDR NAME DIR
     local bits=$1 addr=$2 name=$3 dir=$4
     openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$bits" -out "$work/$addr.key" 2>/dev/null
-    cat >"$work/ext" <<EXT
-[ ext ]
-basicConstraints       = critical, CA:FALSE
-keyUsage               = critical, digitalSignature, keyEncipherment
-extendedKeyUsage       = emailProtection
-subjectAltName         = email:$addr
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-EXT
-    openssl req -config "$work/ca.cnf" -new -key "$work/$addr.key" \
-        -subj "/O=smime test PKI/CN=$name/emailAddress=$addr" -out "$work/req.csr"
-    openssl ca -config "$work/ca.cnf" -batch -notext -cert intermediate.crt -keyfile intermediate.key \
-        -startdate 20240101000000Z -enddate 20540101000000Z \
-        -extfile "$work/ext" -extensions ext -in "$work/req.csr" -out "$dir/$addr.crt" 2>/dev/null
-    openssl verify -CAfile ca.crt -untrusted intermediate.crt "$dir/$addr.crt" >/dev/null
+    issue_end_entity "$work" "$work/$addr.key" "$addr" "$name" "$dir/$addr.crt"
 }
 
 for bits in 3072 4096; do

@@ -29,20 +29,6 @@ bits="$(openssl pkey -in "$work/key.pem" -noout -text | sed -n 's/.*Private-Key:
 
 . "$here/ca-config.sh"
 write_ca_config "$work" 5000
-cat >"$work/ext" <<EXT
-[ ext ]
-basicConstraints       = critical, CA:FALSE
-keyUsage               = critical, digitalSignature, keyEncipherment
-extendedKeyUsage       = emailProtection
-subjectAltName         = email:$addr
-subjectKeyIdentifier   = hash
-authorityKeyIdentifier = keyid
-EXT
-openssl req -config "$work/ca.cnf" -new -key "$work/key.pem" \
-    -subj "/O=smime test PKI/CN=Rsa16384 Test/emailAddress=$addr" -out "$work/req.csr"
-openssl ca -config "$work/ca.cnf" -batch -notext -cert intermediate.crt -keyfile intermediate.key \
-    -startdate 20240101000000Z -enddate 20540101000000Z \
-    -extfile "$work/ext" -extensions ext -in "$work/req.csr" -out "bad/$addr.crt" 2>/dev/null
+issue_end_entity "$work" "$work/key.pem" "$addr" "Rsa16384 Test" "bad/$addr.crt"
 cat "$work/key.pem" "bad/$addr.crt" intermediate.crt >"bad/$addr.pem"
-openssl verify -CAfile ca.crt -untrusted intermediate.crt "bad/$addr.crt" >/dev/null
 echo "wrote bad/$addr.pem and bad/$addr.crt (RSA-$bits)"
