@@ -167,15 +167,20 @@ fn keys_with(from: &Path, extra: &[&str]) -> tempfile::TempDir {
 
 // 1. A 1 GB input.
 
-#[test]
-fn h01_one_gigabyte_input_is_refused_by_size_without_reading_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.eml");
+/// `big.eml` in `dir`: 1 GiB of zeros, sparse (nothing is written to the disk).
+fn one_gigabyte_file(dir: &Path) -> std::path::PathBuf {
+    let big = dir.join("big.eml");
     std::fs::File::create(&big)
         .unwrap()
         .set_len(1 << 30)
         .unwrap();
-    let big = big.display().to_string();
+    big
+}
+
+#[test]
+fn h01_one_gigabyte_input_is_refused_by_size_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = one_gigabyte_file(dir.path()).display().to_string();
     let k = keys().display().to_string();
     let start = Instant::now();
     let run = smime(&["--keys", &k, "--sign", &big]);
@@ -210,11 +215,7 @@ fn h01_one_gigabyte_input_is_refused_by_size_without_reading_it() {
 #[test]
 fn h01_show_refuses_a_one_gigabyte_input_without_reading_it() {
     let dir = tempfile::tempdir().unwrap();
-    let big = dir.path().join("big.eml");
-    std::fs::File::create(&big)
-        .unwrap()
-        .set_len(1 << 30)
-        .unwrap();
+    let big = one_gigabyte_file(dir.path());
     let run = smime(&["show", &big.display().to_string()]);
     assert_no_panic(&run);
     assert_eq!(run.status.code(), Some(65), "{}", run.stderr);
