@@ -128,21 +128,11 @@ fn parse_one(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), TlvError> {
         _ => return Err(TlvError::BadLength),
     };
     let header_len = input.len() - after_len.len();
-    match len {
+    let (value, end, indefinite) = match len {
         Some(n) => {
             let value = after_len.get(..n).ok_or(TlvError::Truncated)?;
             let end = header_len.checked_add(n).ok_or(TlvError::BadLength)?;
-            let raw = input.get(..end).ok_or(TlvError::Truncated)?;
-            let rest = input.get(end..).ok_or(TlvError::Truncated)?;
-            Ok((
-                Tlv {
-                    tag,
-                    value,
-                    raw,
-                    indefinite: false,
-                },
-                rest,
-            ))
+            (value, end, false)
         }
         None => {
             if tag & 0x20 == 0 {
@@ -162,20 +152,20 @@ fn parse_one(input: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), TlvError> {
             }
             let value_len = after_len.len() - rest.len();
             let value = after_len.get(..value_len).ok_or(TlvError::Truncated)?;
-            let end = header_len + value_len + 2;
-            let raw = input.get(..end).ok_or(TlvError::Truncated)?;
-            let rest = input.get(end..).ok_or(TlvError::Truncated)?;
-            Ok((
-                Tlv {
-                    tag,
-                    value,
-                    raw,
-                    indefinite: true,
-                },
-                rest,
-            ))
+            (value, header_len + value_len + 2, true)
         }
-    }
+    };
+    let raw = input.get(..end).ok_or(TlvError::Truncated)?;
+    let rest = input.get(end..).ok_or(TlvError::Truncated)?;
+    Ok((
+        Tlv {
+            tag,
+            value,
+            raw,
+            indefinite,
+        },
+        rest,
+    ))
 }
 
 #[cfg(test)]
