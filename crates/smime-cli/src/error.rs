@@ -100,6 +100,10 @@ impl CliError {
                 ProtectError::Parse(ParseError::NulInHeader { .. }) => {
                     Some("RFC 5322 forbids NUL bytes in a header: the file is damaged or not mail")
                 }
+                ProtectError::Parse(ParseError::NoBoundary { .. }) => Some(
+                    "give the multipart's Content-Type a boundary=\"...\" parameter that its \
+                     delimiter lines use",
+                ),
                 ProtectError::Parse(ParseError::TooDeep { .. }) => {
                     Some("no mail client nests parts that deep: check where this file comes from")
                 }

@@ -530,3 +530,27 @@ fn show_survives_an_input_that_panics_the_mime_parser() {
         run.stderr
     );
 }
+
+// A multipart whose boundary cannot be read (`;*` before it), over 8-bit content (found by
+// fuzzing): refused with what is wrong and what to do, not written as a base64 multipart.
+
+#[test]
+fn multipart_without_readable_boundary_over_8bit_content_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let eml = write(
+        dir.path(),
+        "noboundary.eml",
+        &message(
+            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;* boundary=\"outer\"\r\n",
+            "--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\u{e9}\r\n--outer--\r\n"
+                .as_bytes(),
+        ),
+    );
+    let k = keys().display().to_string();
+    assert_refused(
+        &smime(&["--keys", &k, "--sign", &eml]),
+        &eml,
+        "body is a multipart without a boundary that can be read, and its content is 8-bit",
+        "give the multipart's Content-Type a boundary=\"...\" parameter",
+    );
+}

@@ -55,8 +55,8 @@ pub(crate) fn prepare_entity(
     // it would write a multipart in base64, which RFC 2045 §6.4 forbids and readers take
     // apart differently (found by the `prepare` fuzz target): refused instead.
     if ct.mtype == "multipart" && identity && !is_7bit_safe(body) {
-        return Err(ParseError::BadPart {
-            part: part_name(path),
+        return Err(ParseError::NoBoundary {
+            part: path_or_top(path),
         });
     }
     if ct.is("message", "rfc822") && identity {

@@ -71,6 +71,14 @@ pub enum ParseError {
         /// Part number, e.g. `1.2`.
         part: String,
     },
+    /// A multipart whose boundary parameter is missing or cannot be read, over content that
+    /// is not 7-bit: it cannot be split into its parts, and re-encoding it whole would write a
+    /// multipart in base64, which RFC 2045 §6.4 forbids. (A 7-bit one is kept as it is.)
+    #[error("{part} is a multipart without a boundary that can be read, and its content is 8-bit")]
+    NoBoundary {
+        /// `body` or `part N`.
+        part: String,
+    },
     /// A part has an encoding that cannot be made 7-bit.
     #[error("{part} has transfer encoding {encoding:?} with content that cannot be made 7-bit")]
     BadEncoding {

@@ -133,8 +133,8 @@ MIME-Version: 1.0\r\nContent-Type: multipart/mixed;* boundary=\"outer\"\r\n\r\n\
 preamble\r\n--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\xc3\xa9\r\n--outer--\r\n";
     let email = Email::parse(eml).expect("the header parses");
     match email.prepared_entity() {
-        Err(ParseError::BadPart { part }) => assert_eq!(part, "body"),
-        other => panic!("expected BadPart, got {other:?}"),
+        Err(ParseError::NoBoundary { part }) => assert_eq!(part, "body"),
+        other => panic!("expected NoBoundary, got {other:?}"),
     }
 
     let ascii = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
