@@ -262,9 +262,7 @@ fn same(want: &[Leaf], got: &[Leaf]) -> bool {
     let got: Vec<&Leaf> = got.iter().filter(|(l, _)| !l.body.is_empty()).collect();
     want.len() == got.len()
         && want.iter().zip(&got).all(|((w, qp), (g, _))| {
-            let meta = w.content_type == g.content_type
-                && w.file_name == g.file_name
-                && w.content_id == g.content_id;
+            let meta = same_leaf_meta(w, g);
             w == g
                 || (meta && *qp == Qp::Invalid)
                 || (meta
@@ -290,11 +288,15 @@ fn has_content_type(data: &[u8]) -> bool {
 /// The same leaves by type, file name and Content-ID, content not compared.
 fn same_meta(want: &[Leaf], got: &[Leaf]) -> bool {
     want.len() == got.len()
-        && want.iter().zip(got).all(|((w, _), (g, _))| {
-            w.content_type == g.content_type
-                && w.file_name == g.file_name
-                && w.content_id == g.content_id
-        })
+        && want
+            .iter()
+            .zip(got)
+            .all(|((w, _), (g, _))| same_leaf_meta(w, g))
+}
+
+/// The same type, file name and Content-ID.
+fn same_leaf_meta(w: &smime_testkit::Leaf, g: &smime_testkit::Leaf) -> bool {
+    w.content_type == g.content_type && w.file_name == g.file_name && w.content_id == g.content_id
 }
 
 /// Without white space at the very end: trailing white space on a quoted-printable line is
