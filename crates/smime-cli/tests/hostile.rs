@@ -546,9 +546,8 @@ fn multipart_without_readable_boundary_over_8bit_content_is_refused() {
                 .as_bytes(),
         ),
     );
-    let k = keys().display().to_string();
     assert_refused(
-        &smime(&["--keys", &k, "--sign", &eml]),
+        &protect(&eml),
         &eml,
         "body is a multipart without a boundary that can be read, and its content is 8-bit",
         "give the multipart's Content-Type a boundary=\"...\" parameter",
