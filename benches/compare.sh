@@ -101,7 +101,9 @@ ln "${in_all[@]:0:$RC_N}" "$work/in-rc/"
 read -r rc_s _ < <(measure "$smime" "$work/in-rc" --keys "$keys" --key-backend rustcrypto --sign --encrypt --quiet --output-dir "$work/built-rc")
 rc_rate=$(python3 -c "print(f'{$RC_N/$rc_s:.0f}')")
 rm -rf "$work/built-rc" "$work/in-rc"
-ossl_sign=$(openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print $4; exit}')
+# One `openssl speed rsa2048` run gives both rates: signatures ($4) and verifications ($5).
+ossl_rsa=$(openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print; exit}')
+ossl_sign=$(cut -d: -f4 <<<"$ossl_rsa")
 ossl_sign=$(python3 -c "print(f'{1/float($ossl_sign) if float($ossl_sign) < 1 else float($ossl_sign):.0f}')" 2>/dev/null || echo 0)
 hw_limit=$(python3 -c "print(int($ossl_sign) * $cores)")
 # The crypto floor: what this job's cryptography alone costs at OpenSSL's speed, per message:
@@ -109,7 +111,7 @@ hw_limit=$(python3 -c "print(int($ossl_sign) * $cores)")
 # `verify` is the same operation), AES-256-CBC over the enveloped content (three quarters of
 # the built file, which is base64) and SHA-256 over the message. Everything else (MIME,
 # base64, reading and writing files) has to fit between this floor and the target.
-ossl_verify=$(openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print $5; exit}')
+ossl_verify=$(cut -d: -f5 <<<"$ossl_rsa")
 ossl_aes=$(openssl speed -mr -seconds 1 -bytes 16384 -evp aes-256-cbc 2>/dev/null | awk -F: '/^\+F:/ {print $4; exit}')
 ossl_sha=$(openssl speed -mr -seconds 1 -bytes 16384 -evp sha256 2>/dev/null | awk -F: '/^\+F:/ {print $4; exit}')
 built_size=$(stat -c %s "$(ls "$work"/built/*.eml | head -1)")
