@@ -247,16 +247,18 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     cipher: Cipher,
     rng: &mut R,
 ) -> Result<Vec<u8>, ProtectError> {
-    let mut cek = Zeroizing::new(vec![0u8; cipher.key_len()]);
-    rng.fill_bytes(&mut cek);
+    // Key and IV from one draw: one getrandom call per message instead of two.
+    let mut key_and_iv = Zeroizing::new(vec![0u8; cipher.key_len() + 16]);
+    rng.fill_bytes(&mut key_and_iv);
+    let (cek, iv_bytes) = key_and_iv.split_at(cipher.key_len());
     let mut iv = [0u8; 16];
-    rng.fill_bytes(&mut iv);
+    iv.copy_from_slice(iv_bytes);
 
     // Wrap the key for everyone before encrypting, so a refused key leaves `content` alone.
     let mut infos = Vec::with_capacity(recipients.len());
     for r in recipients {
         let enc_key = r
-            .encrypt_key(&cek, rng)
+            .encrypt_key(cek, rng)
             .map_err(|reason| ProtectError::Encrypt {
                 address: r.address().to_owned(),
                 reason,
@@ -276,12 +278,12 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     // PKCS#7 padding always adds 1 to 16 bytes.
     content.resize(msg_len / 16 * 16 + 16, 0);
     let encrypted = match cipher {
-        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(&cek, &iv)
+        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(cek, &iv)
             .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
-        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(&cek, &iv)
+        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(cek, &iv)
             .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
     };
-    drop(cek);
+    drop(key_and_iv);
     let ciphertext_len = match encrypted {
         Ok(Ok(len)) => len,
         _ => {
