@@ -21,8 +21,9 @@ pub(crate) fn base64_lines(data: &[u8], out: &mut Vec<u8>) {
 /// never copied into one contiguous buffer first. The output equals [`base64_lines`] of the
 /// pieces joined.
 ///
-/// Encoding uses table lookups, so its timing depends on the data: fine for message content
-/// (OpenSSL's encoder does the same), not for secret keys, which are never encoded here.
+/// Whole lines go through `base64-simd`, partial ones through a lookup table; neither is
+/// meant to be constant-time: fine for message content (OpenSSL's encoder is not either), not
+/// for secret keys, which are never encoded here.
 pub(crate) struct Base64Lines<'a> {
     out: &'a mut Vec<u8>,
     carry: [u8; LINE_INPUT],
