@@ -258,7 +258,7 @@ cmd_replay() {
         log=$FUZZ/logs/replay-$t.log
         if (cd "$ROOT" && cargo fuzz run "${BUILD_FLAGS[@]}" "$t" "${dirs[@]}" -- -runs=0 \
             -timeout="$TIMEOUT") >"$log" 2>&1; then
-            echo "$t: $(grep -E '^#[0-9]+ +(INITED|DONE)' "$log" | tail -1)"
+            echo "$t: $(grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)' "$log" | tail -1)"
         else
             echo "FAILED: $t (log: $log)"
             grep -E 'panicked|ERROR: libFuzzer|SUMMARY' "$log" | head -20 || true
