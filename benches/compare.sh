@@ -103,7 +103,7 @@ ossl_rsa_round() {
     python3 -c "s, v = float('$sign'), float('$verify'); print(f'{1/s if s < 1 else s:.0f} {1/v if v < 1 else v:.0f}')"
 }
 # `openssl speed -multi` runs one process per core at once: what all cores together sign, for
-# comparison (on this VM it has been about 8 % below one core's rate x cores).
+# comparison (on this VM it has differed from one core's rate x cores by up to 10 %, either way).
 ossl_multi_round() {
     openssl speed -multi "$cores" -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {printf "%.0f\n", $4; exit}'
 }
