@@ -94,27 +94,26 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 # 1. Build only, against `openssl speed rsa2048`. The VM's speed drifts by 10-20 % within
 # minutes, so the two alternate, ROUNDS times each, and the ratio is of the medians. One
 # `openssl speed` run gives both rates: signatures ($4) and verifications ($5).
+# Extra arguments go to `openssl speed` (`-multi N` below).
 ossl_rsa_round() {
     local line sign verify
-    line=$(openssl speed -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print; exit}')
+    line=$(openssl speed "$@" -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {print; exit}')
     sign=$(cut -d: -f4 <<<"$line")
     verify=$(cut -d: -f5 <<<"$line")
     # Older OpenSSL prints seconds per operation instead of operations per second.
     python3 -c "s, v = float('$sign'), float('$verify'); print(f'{1/s if s < 1 else s:.0f} {1/v if v < 1 else v:.0f}')"
 }
-# `openssl speed -multi` runs one process per core at once: what all cores together sign, for
-# comparison (on this VM it has differed from one core's rate x cores by up to 10 %, either way).
-ossl_multi_round() {
-    openssl speed -multi "$cores" -seconds 3 -mr rsa2048 2>/dev/null | awk -F: '/^\+F2:/ {printf "%.0f\n", $4; exit}'
-}
 build_rates=() sign_rates=() verify_rates=() multi_rates=() round_ratios=()
 for ((round = 1; round <= ROUNDS; round++)); do
     read -r r_sign r_verify < <(ossl_rsa_round)
-    multi_rates+=("$(ossl_multi_round)")
+    # `-multi` runs one process per core at once: what all cores together sign, for comparison
+    # (on this VM it has differed from one core's rate x cores by up to 10 %, either way).
+    read -r r_multi _ < <(ossl_rsa_round -multi "$cores")
+    multi_rates+=("$r_multi")
     out="$work/built"
     ((round > 1)) && out="$work/built-$round"
     mkdir -p "$out"
-    read -r r_s build_kib < <(measure "$smime" "$work/in" --keys "$keys" --sign --encrypt --quiet --output-dir "$out")
+    read -r r_s _ < <(measure "$smime" "$work/in" --keys "$keys" --sign --encrypt --quiet --output-dir "$out")
     ((round > 1)) && rm -rf "$out"
     r_rate=$(python3 -c "print(f'{$N/$r_s:.0f}')")
     build_rates+=("$r_rate") sign_rates+=("$r_sign") verify_rates+=("$r_verify")
