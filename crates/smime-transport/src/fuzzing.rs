@@ -28,7 +28,10 @@ use crate::{
     error::Stage,
     reply::Reply,
     secret::{Secret, scrub, wire_forms},
-    smtp::session::{Capabilities, ReadEnd, map_mail_send, read_replies},
+    smtp::{
+        mail_send_error::map_mail_send,
+        session::{Capabilities, ReadEnd, read_replies},
+    },
     sparkpost::{SparkPostSender, retry_after},
 };
 
