@@ -963,3 +963,479 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         quit.instrument(span).await
     }
 }
+
+/// The protocol over `tokio::io::duplex`, a scripted server on the other end: each test
+/// checks the exact bytes the client wrote and what the session made of the replies.
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use base64ct::{Base64, Encoding};
+    use tokio::{
+        io::{DuplexStream, duplex},
+        task::JoinHandle,
+    };
+
+    use super::*;
+    use crate::{
+        secret::Secret,
+        smtp::{Credentials, SmtpSender, SmtpSenderBuilder, Timeouts},
+    };
+
+    /// One turn of the scripted server.
+    enum Step {
+        /// Writes these bytes.
+        Say(&'static str),
+        /// Reads as many bytes as these have (all pipelined commands before any reply, say)
+        /// and stops the script if they differ.
+        Hear(&'static str),
+        /// Closes the connection.
+        Hang,
+    }
+    use Step::{Hang, Hear, Say};
+
+    const GREETING: &str = "220 mx.test ESMTP ready\r\n";
+    const EHLO: &str = "EHLO client.test\r\n";
+    /// An EHLO reply with PIPELINING and 8BITMIME.
+    const PIPELINING: &str =
+        "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n";
+    /// An EHLO reply without extensions: MAIL, RCPT and DATA one at a time.
+    const LOCKSTEP: &str = "250 mx.test\r\n";
+    const PASSWORD: &str = "s3cret-Passw0rd-for-the-log-test";
+
+    /// Plain connection, EHLO name `client.test`, 5 s for every step.
+    fn config(adjust: impl FnOnce(SmtpSenderBuilder) -> SmtpSenderBuilder) -> Config {
+        let builder = SmtpSender::builder("mx.test", 25)
+            .tls(TlsMode::None)
+            .helo_name("client.test")
+            .timeouts(Timeouts::uniform(Duration::from_secs(5)));
+        adjust(builder)
+            .build()
+            .expect("a valid configuration")
+            .config
+    }
+
+    /// Starts the server on one end of a duplex pipe; the task returns every byte the client
+    /// wrote (after the script, whatever it writes until it closes its end).
+    fn server(steps: Vec<Step>) -> (DuplexStream, JoinHandle<String>) {
+        let (client, mut server) = duplex(64 * 1024);
+        let task = tokio::spawn(async move {
+            let mut heard = Vec::new();
+            for step in steps {
+                match step {
+                    Say(text) => {
+                        if server.write_all(text.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                    Hear(text) => {
+                        let mut buf = vec![0u8; text.len()];
+                        let mut got = 0;
+                        while got < buf.len() {
+                            match server.read(&mut buf[got..]).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => got += n,
+                            }
+                        }
+                        heard.extend_from_slice(&buf[..got]);
+                        if buf[..got] != *text.as_bytes() {
+                            return String::from_utf8_lossy(&heard).into_owned();
+                        }
+                    }
+                    Hang => return String::from_utf8_lossy(&heard).into_owned(),
+                }
+            }
+            let _ = server.read_to_end(&mut heard).await;
+            String::from_utf8_lossy(&heard).into_owned()
+        });
+        (client, task)
+    }
+
+    /// What the client wrote, once it has closed its end.
+    async fn heard(task: JoinHandle<String>) -> String {
+        timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the client closed the connection")
+            .expect("the server task")
+    }
+
+    fn envelope(to: &[&str]) -> Envelope {
+        Envelope::new("alice@example.com", to.iter().copied()).expect("a valid envelope")
+    }
+
+    const MESSAGE: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
+
+    #[tokio::test]
+    async fn greeting_refused_is_permanent_and_nothing_is_sent() {
+        let (stream, task) = server(vec![Say("554 5.3.2 mx.test no SMTP service here\r\n")]);
+        let err = Session::over(stream, &config(|b| b))
+            .await
+            .expect_err("the greeting is a refusal");
+        assert_eq!(err.stage(), Some(Stage::Greeting), "{err}");
+        assert!(err.is_permanent(), "{err}");
+        let reply = err.reply().expect("the server's reply");
+        assert_eq!(reply.to_string(), "554 5.3.2 mx.test no SMTP service here");
+        // No EHLO (nor anything else) after a refused greeting.
+        assert_eq!(heard(task).await, "");
+    }
+
+    #[tokio::test]
+    async fn ehlo_capabilities_are_parsed() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(concat!(
+                "250-mx.test greets client.test\r\n",
+                "250-PIPELINING\r\n",
+                "250-SIZE 10240000\r\n",
+                "250-8BITMIME\r\n",
+                "250-SMTPUTF8\r\n",
+                "250-STARTTLS\r\n",
+                "250-AUTH PLAIN LOGIN\r\n",
+                "250 ENHANCEDSTATUSCODES\r\n",
+            )),
+        ]);
+        let session = Session::over(stream, &config(|b| b))
+            .await
+            .expect("a session");
+        let caps = session.caps;
+        assert!(caps.pipelining && caps.eight_bit_mime && caps.smtputf8 && caps.starttls);
+        assert_eq!(caps.size, 10_240_000);
+        assert_eq!(
+            caps.auth,
+            smtp_proto::AUTH_PLAIN | smtp_proto::AUTH_LOGIN,
+            "{caps}"
+        );
+        assert_eq!(
+            caps.to_string(),
+            "PIPELINING SIZE=10240000 8BITMIME SMTPUTF8 STARTTLS AUTH=PLAIN,LOGIN"
+        );
+        assert!(!session.tls);
+        drop(session);
+        assert_eq!(heard(task).await, EHLO);
+    }
+
+    #[tokio::test]
+    async fn ehlo_refused_falls_back_to_helo_without_extensions() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say("502 5.5.2 Error: command not recognized\r\n"),
+            Hear("HELO client.test\r\n"),
+            Say("250 mx.test\r\n"),
+        ]);
+        let session = Session::over(stream, &config(|b| b))
+            .await
+            .expect("a session");
+        assert_eq!(session.caps.to_string(), "no extensions");
+        drop(session);
+        assert_eq!(heard(task).await, format!("{EHLO}HELO client.test\r\n"));
+    }
+
+    #[tokio::test]
+    async fn pipelined_envelope_records_a_partial_refusal() {
+        // The server reads the whole batch before it answers anything: a client that waited
+        // for each reply would never get one.
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear(concat!(
+                "MAIL FROM:<alice@example.com> SIZE=22\r\n",
+                "RCPT TO:<bob@example.net>\r\n",
+                "RCPT TO:<nobody@example.net>\r\n",
+                "DATA\r\n",
+            )),
+            Say(concat!(
+                "250 2.1.0 Ok\r\n",
+                "250 2.1.5 Ok\r\n",
+                "550 5.1.1 <nobody@example.net>: Recipient address rejected\r\n",
+                "354 End data with <CR><LF>.<CR><LF>\r\n",
+            )),
+            Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            Say("250 2.0.0 Ok: queued as 4F2A1\r\n"),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let receipt = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net", "nobody@example.net"]),
+                &DataBlock::new(None, MESSAGE),
+                false,
+            )
+            .await
+            .expect("accepted for one recipient");
+        assert_eq!(receipt.accepted(), ["bob@example.net"]);
+        let [refusal] = receipt.rejected() else {
+            panic!("one refusal: {:?}", receipt.rejected());
+        };
+        assert_eq!(refusal.recipient(), "nobody@example.net");
+        assert_eq!(refusal.reply().code(), 550);
+        assert!(!refusal.is_transient());
+        assert_eq!(receipt.id(), Some("4F2A1"));
+        assert_eq!(session.transactions, 1);
+        drop(session);
+        heard(task).await;
+    }
+
+    /// A pipelined transaction for one recipient whose final reply is `reply`.
+    async fn final_reply(reply: &'static str) -> (Failure, String) {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+            Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            Say(reply),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let failure = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net"]),
+                &DataBlock::new(None, MESSAGE),
+                false,
+            )
+            .await
+            .expect_err("refused after the final dot");
+        drop(session);
+        (failure, heard(task).await)
+    }
+
+    #[tokio::test]
+    async fn a_4xx_after_data_is_transient_and_leaves_the_session_clean() {
+        let (failure, _) = final_reply("451 4.3.0 Error: queue file write error\r\n").await;
+        let err = &failure.error;
+        assert!(err.is_transient() && !err.is_permanent(), "{err}");
+        assert_eq!(err.stage(), Some(Stage::DataEnd));
+        assert_eq!(err.reply().map(Reply::code), Some(451));
+        // The final reply ends the transaction: no RSET needed.
+        assert_eq!(failure.after, After::Clean);
+        assert!(!failure.stale);
+    }
+
+    #[tokio::test]
+    async fn a_5xx_after_data_is_permanent() {
+        let (failure, _) = final_reply("554 5.7.1 Message rejected: spam\r\n").await;
+        let err = &failure.error;
+        assert!(err.is_permanent() && !err.is_transient(), "{err}");
+        assert_eq!(err.stage(), Some(Stage::DataEnd));
+        assert_eq!(
+            err.reply().map(ToString::to_string).as_deref(),
+            Some("554 5.7.1 Message rejected: spam")
+        );
+        assert_eq!(failure.after, After::Clean);
+    }
+
+    #[tokio::test]
+    async fn lines_starting_with_a_dot_are_stuffed() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(LOCKSTEP),
+            Hear("MAIL FROM:<alice@example.com>\r\n"),
+            Say("250 2.1.0 Ok\r\n"),
+            Hear("RCPT TO:<bob@example.net>\r\n"),
+            Say("250 2.1.5 Ok\r\n"),
+            Hear("DATA\r\n"),
+            Say("354 go ahead\r\n"),
+            Hear("Subject: dots\r\n\r\n..hidden\r\n...two\r\n..\r\nend\r\n.\r\n"),
+            Say("250 2.0.0 Ok: queued as 9C1\r\n"),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let message = b"Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\nend\r\n";
+        let receipt = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net"]),
+                &DataBlock::new(None, message),
+                false,
+            )
+            .await
+            .expect("accepted");
+        assert_eq!(receipt.id(), Some("9C1"));
+        drop(session);
+        assert!(
+            heard(task)
+                .await
+                .ends_with("\r\n..hidden\r\n...two\r\n..\r\nend\r\n.\r\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_closing_mid_reply_kills_the_session() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            // The RCPT reply stops after its first line.
+            Say("250 2.1.0 Ok\r\n250-2.1.5 first line of two\r\n"),
+            Hang,
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let failure = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net"]),
+                &DataBlock::new(None, MESSAGE),
+                true,
+            )
+            .await
+            .expect_err("the connection is gone");
+        let err = &failure.error;
+        assert_eq!(err.stage(), Some(Stage::RcptTo), "{err}");
+        assert!(err.is_transient(), "{err}");
+        assert!(err.to_string().contains("connection closed"), "{err}");
+        assert_eq!(failure.after, After::Dead);
+        // The server had answered MAIL: not a stale pooled connection, even though reused.
+        assert!(!failure.stale);
+        // Nothing was written after the batch: no content, no RSET.
+        drop(session);
+        heard(task).await;
+
+        // In the greeting, the same.
+        let (stream, _task) = server(vec![Say("220-mx.test first line\r\n"), Hang]);
+        let err = Session::over(stream, &config)
+            .await
+            .expect_err("no complete greeting");
+        assert_eq!(err.stage(), Some(Stage::Greeting), "{err}");
+        assert!(err.is_transient(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn rset_after_a_failed_transaction_then_the_session_is_reused() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            // The sender refused, yet DATA opened: the client must close the data phase.
+            Say(
+                "553 5.7.1 <alice@example.com>: Sender address rejected\r\n554 5.5.1 Error: no valid recipients\r\n354 go ahead\r\n",
+            ),
+            Hear(".\r\n"),
+            Say("554 5.5.1 Error: no valid recipients\r\n"),
+            Hear("RSET\r\n"),
+            Say("250 2.0.0 Ok\r\n"),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+            Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            Say("250 2.0.0 Ok: queued as 77AB\r\n"),
+            Hear("QUIT\r\n"),
+            Say("221 2.0.0 Bye\r\n"),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let envelope = envelope(&["bob@example.net"]);
+        let data = DataBlock::new(None, MESSAGE);
+        let failure = session
+            .transact(&config, &envelope, &data, false)
+            .await
+            .expect_err("the sender is refused");
+        assert_eq!(failure.error.stage(), Some(Stage::MailFrom));
+        assert!(failure.error.is_permanent());
+        assert_eq!(failure.after, After::Reset);
+        assert!(session.reset(&config).await, "RSET accepted");
+        let receipt = session
+            .transact(&config, &envelope, &data, true)
+            .await
+            .expect("the second transaction");
+        assert_eq!(receipt.id(), Some("77AB"));
+        assert_eq!(session.transactions, 2);
+        session.quit(&config).await;
+        let heard = heard(task).await;
+        assert!(heard.ends_with("\r\n.\r\nQUIT\r\n"), "{heard}");
+
+        // A refused RSET: the session is to be dropped.
+        let (stream, _task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(LOCKSTEP),
+            Hear("RSET\r\n"),
+            Say("421 4.4.2 mx.test timeout\r\n"),
+        ]);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        assert!(!session.reset(&config).await, "RSET refused");
+    }
+
+    /// Every event, formatted as the CLI's subscriber does, in memory.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Log {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn auth_lines_never_log_the_password() {
+        let log = Log::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer({
+                let log = log.clone();
+                move || log.clone()
+            })
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // Tests on other threads may have met the span's call site before this subscriber
+        // existed, and cached that nobody wants it.
+        tracing::callsite::rebuild_interest_cache();
+
+        let blob = Base64::encode_string(format!("\0user\0{PASSWORD}").as_bytes());
+        let auth = format!("AUTH PLAIN {blob}\r\n").leak();
+        // The server refuses, quoting back what it received.
+        let refusal = format!("535 5.7.8 bad credentials: {blob} / {PASSWORD}\r\n").leak();
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say("250-mx.test\r\n250 AUTH PLAIN LOGIN\r\n"),
+            Hear(auth),
+            Say(refusal),
+        ]);
+        let config = config(|b| {
+            b.credentials(Credentials::new("user", Secret::from(PASSWORD)))
+                .dangerous_allow_plaintext_auth(true)
+        });
+        let err = Session::over(stream, &config)
+            .await
+            .expect_err("AUTH refused");
+        assert!(err.is_auth(), "{err}");
+        // The password did go to the server: the checks below mean something.
+        assert_eq!(heard(task).await, format!("{EHLO}{auth}"));
+
+        let log =
+            String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+        for expected in [
+            "C: EHLO client.test",
+            "C: AUTH PLAIN <redacted>",
+            // The reply is scrubbed (the blob starts with `\0user\0`, whose base64 stays).
+            "S: 535 5.7.8 bad credentials: AHVzZXIA******** / ********",
+            "AUTH refused",
+            // The connection's span names the server and the connection on every line.
+            "smtp{server=mx.test:25 conn=",
+        ] {
+            assert!(log.contains(expected), "no {expected:?} in:\n{log}");
+        }
+        for shown in [log.as_str(), &err.to_string(), &format!("{err:?}")] {
+            assert!(!shown.contains(PASSWORD), "the password in:\n{shown}");
+            assert!(!shown.contains(&blob), "the AUTH PLAIN blob in:\n{shown}");
+        }
+    }
+}
