@@ -52,12 +52,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
 mod dispatch;
 mod envelope;
 mod error;
 mod file;
-#[doc(hidden)]
-pub mod fuzzing;
 mod memory;
 mod receipt;
 mod reply;

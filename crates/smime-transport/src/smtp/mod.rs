@@ -3,7 +3,7 @@
 
 mod auth;
 pub(crate) mod data;
-pub(crate) mod mail_send_error;
+mod mail_send_error;
 mod msys;
 mod pool;
 pub(crate) mod session;
@@ -444,6 +444,13 @@ impl SmtpSender {
     /// The TLS mode.
     pub fn tls_mode(&self) -> TlsMode {
         self.config.tls
+    }
+
+    /// The configuration, for a session opened on another stream than the pool's
+    /// (`session::Session::over`: the fuzz targets).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
     }
 
     async fn send_message(
