@@ -1,6 +1,6 @@
 //! `api_response`: any SparkPost Transmissions API response, turned into a receipt or an
 //! error by the code `SparkPostSender::send` runs once the response has arrived
-//! (`smime_transport::fuzzing::api_response`).
+//! (`smime_transport::__fuzz::api_response`, behind the `fuzzing` feature).
 //!
 //! Input, as text so that seeds are readable: the status on the first line (a decimal
 //! number; inputs without one are skipped), the `Retry-After` header value on the second,
@@ -24,5 +24,5 @@ fuzz_target!(|data: &[u8]| {
     else {
         return;
     };
-    smime_transport::fuzzing::api_response(status, retry_after.trim_ascii_end(), body);
+    smime_transport::__fuzz::api_response(status, retry_after.trim_ascii_end(), body);
 });

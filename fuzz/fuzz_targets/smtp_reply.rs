@@ -1,17 +1,19 @@
-//! `smtp_reply`: any bytes from an SMTP server, read the way an SMTP session reads them
-//! (`smime_transport::fuzzing::smtp_session`: greeting, EHLO and capabilities, a batch of
-//! pipelined replies, the reply after the final dot, over an in-memory connection whose
-//! reads deliver the bytes in chunks of a size the input picks).
+//! `smtp_reply`: any bytes from an SMTP server, read by the crate's own SMTP session
+//! (`smime_transport::__fuzz::smtp_session`, behind the `fuzzing` feature: the session
+//! over an in-memory connection whose reads deliver the bytes in chunks of a size the input
+//! picks; greeting, EHLO or HELO, AUTH if the mode byte asks, one transaction, pipelined
+//! when offered, RSET, QUIT), or by its pipelined reply reader alone.
 //!
-//! Properties: nothing panics; every reply shows on one line, starting with its code; it
-//! is in exactly one of positive, transient, permanent; a queue id, when found, is one
-//! non-empty word; scrubbing removes the password; the pipelined reader returns at most the
-//! replies asked for, all of them unless it reports why not, and the same replies however
-//! the bytes are split into reads. The same checks for `Reply::new(code, text)`.
+//! Properties: nothing panics; every reply in an error or a receipt shows on one line,
+//! starting with its code; it is in exactly one of positive, transient, permanent; a queue
+//! id, when found, is one non-empty word; scrubbing removes the password, and a failed AUTH
+//! never shows it; the reply reader returns at most the replies asked for, all of them
+//! unless it reports why not, and the same replies however the bytes are split into reads.
+//! The same checks for `Reply::new(code, text)`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smime_transport::fuzzing;
+use smime_transport::__fuzz as fuzzing;
 
 fuzz_target!(|data: &[u8]| {
     fuzzing::smtp_session(data);

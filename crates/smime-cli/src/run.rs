@@ -3,8 +3,13 @@
 //!
 //! ```text
 //!  paths ──► builder threads (one per core: read, check journal, protect) ──► bounded channel
-//!        ──► sender tasks (at most `concurrency` in flight, retry policy) ──► reporter/journal
+//!        ──► sender tasks (the Dispatcher's slots: at most `concurrency` in flight, its retry
+//!            policy) ──► reporter/journal
 //! ```
+//!
+//! A message leaves the channel only once the [`Dispatcher`] has a free slot for it, so at
+//! most `concurrency` messages are in flight, and at most the channel's capacity more wait
+//! behind them, built.
 //!
 //! Ctrl-C or SIGTERM stops the builders taking new files; messages in flight finish and are
 //! recorded; what was built but not sent is left for the next run.
@@ -15,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use smime_core::{Protected, Protector, RecipientKind};
-use smime_transport::{Dispatcher, Envelope, Recipient, RetryPolicy};
-use tokio::sync::{Semaphore, mpsc};
+use smime_transport::{Dispatcher, Envelope, Recipient, RetryPolicy, Slot};
+use tokio::sync::mpsc;
 
 use crate::error::CliError;
 use crate::journal;
@@ -128,20 +133,21 @@ impl Run {
         }
         drop(tx);
 
-        let semaphore = Arc::new(Semaphore::new(concurrency));
         let mut tasks = tokio::task::JoinSet::new();
         let dispatcher = match &self.sink {
-            Sink::Send(t) => Some(Arc::new(
+            Sink::Send(t) => Some(
                 Dispatcher::new(Arc::clone(&t.sender))
                     .concurrency(concurrency)
                     .retry_policy(self.retry.clone()),
-            )),
+            ),
             _ => None,
         };
         let mut unsent = 0usize;
         loop {
-            let Ok(permit) = Arc::clone(&semaphore).acquire_owned().await else {
-                break;
+            // A free slot first, then the next message.
+            let slot = match &dispatcher {
+                Some(d) => Some(d.slot().await),
+                None => None,
             };
             let Some(built) = rx.recv().await else { break };
             if stop.load(Ordering::SeqCst) {
@@ -161,14 +167,13 @@ impl Run {
                     continue;
                 }
             };
-            match &dispatcher {
-                Some(d) => {
-                    let d = Arc::clone(d);
+            match slot {
+                Some(slot) => {
                     let reporter = Arc::clone(&reporter);
                     tasks.spawn(async move {
-                        let o = send_one(&d, built.file, built.key, protected).await;
+                        let o = send_one(&slot, built.file, built.key, protected).await;
                         reporter.report(o);
-                        drop(permit);
+                        drop(slot);
                     });
                 }
                 None => {
@@ -249,7 +254,7 @@ fn build_loop(
     }
 }
 
-async fn send_one(d: &Dispatcher, file: PathBuf, key: String, p: Protected) -> Outcome {
+async fn send_one(slot: &Slot, file: PathBuf, key: String, p: Protected) -> Outcome {
     let mut o = Outcome::new(&file, Status::Sent);
     o.key = Some(key);
     o.from = Some(p.mail_from.clone());
@@ -275,7 +280,7 @@ async fn send_one(d: &Dispatcher, file: PathBuf, key: String, p: Protected) -> O
         }
     };
     let started = Instant::now();
-    match d.send(&envelope, &p.message).await {
+    match slot.send(&envelope, &p.message).await {
         Ok(receipt) => {
             o.elapsed = receipt.elapsed().max(Duration::from_micros(1));
             o.id = receipt.id().map(str::to_owned);

@@ -1,11 +1,15 @@
 //! Many messages over one [`Sender`] with bounded concurrency and the shared retry policy.
 
 use std::{
+    fmt,
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::{
+    sync::{OwnedSemaphorePermit, Semaphore},
+    task::JoinSet,
+};
 
 use crate::{
     envelope::Envelope,
@@ -56,6 +60,11 @@ pub struct Summary {
 /// Sends messages over one [`Sender`], at most `concurrency` at a time (default 10, the
 /// SparkPost limit: match the SMTP pool size), each with the [`RetryPolicy`].
 ///
+/// The limit holds for every way of sending ([`send`](Self::send), [`send_all`](Self::send_all),
+/// [`send_each`](Self::send_each), a [`Slot`]) and is shared by the dispatcher's clones. A
+/// caller that makes messages as it goes takes a [`slot`](Self::slot) before making the
+/// next one, so that no more than `concurrency` wait in memory.
+///
 /// The CLI and library users go through it, so both retry the same way.
 ///
 /// ```
@@ -75,11 +84,23 @@ pub struct Summary {
 /// assert_eq!(sender.messages().len(), 3);
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Dispatcher {
     sender: Arc<dyn Sender>,
     concurrency: usize,
+    /// `concurrency` permits, one per message in flight, shared by the clones.
+    slots: Arc<Semaphore>,
     policy: RetryPolicy,
+}
+
+impl fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("sender", &self.sender)
+            .field("concurrency", &self.concurrency)
+            .field("policy", &self.policy)
+            .finish()
+    }
 }
 
 impl Dispatcher {
@@ -88,6 +109,7 @@ impl Dispatcher {
         Self {
             sender,
             concurrency: 10,
+            slots: Arc::new(Semaphore::new(10)),
             policy: RetryPolicy::default(),
         }
     }
@@ -95,6 +117,7 @@ impl Dispatcher {
     /// How many messages may be in flight at once (at least 1).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self.slots = Arc::new(Semaphore::new(self.concurrency));
         self
     }
 
@@ -109,9 +132,41 @@ impl Dispatcher {
         &self.sender
     }
 
-    /// Sends one message with the retry policy.
+    /// Waits until fewer than `concurrency` messages are in flight, then holds a place for
+    /// one more until the returned [`Slot`] is dropped. Take it before making the message
+    /// it will carry: a producer then never holds more than `concurrency` messages waiting.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use smime_transport::{Dispatcher, Envelope, MemorySender};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dispatcher = Dispatcher::new(Arc::new(MemorySender::new())).concurrency(2);
+    /// let mut sending = tokio::task::JoinSet::new();
+    /// for i in 0..5 {
+    ///     let slot = dispatcher.slot().await; // at most 2 messages made and not sent
+    ///     let envelope = Envelope::new("a@example.com", [format!("r{i}@example.net")])?;
+    ///     let message = format!("Subject: {i}\r\n\r\nhello\r\n").into_bytes();
+    ///     sending.spawn(async move { slot.send(&envelope, &message).await });
+    /// }
+    /// while let Some(result) = sending.join_next().await {
+    ///     assert!(result?.is_ok());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn slot(&self) -> Slot {
+        // The semaphore is never closed: acquiring can only succeed.
+        let permit = Arc::clone(&self.slots).acquire_owned().await.ok();
+        Slot {
+            dispatcher: self.clone(),
+            _permit: permit,
+        }
+    }
+
+    /// Sends one message with the retry policy, in a [`slot`](Self::slot) of its own.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
-        send_with_retry(&*self.sender, envelope, message, &self.policy).await
+        self.slot().await.send(envelope, message).await
     }
 
     /// Sends every job; the results come back in the jobs' order.
@@ -146,7 +201,6 @@ impl Dispatcher {
             Ok(_) => summary.sent += 1,
             Err(_) => summary.failed += 1,
         };
-        let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut running: JoinSet<(usize, Result<Receipt, SendError>)> = JoinSet::new();
         let mut finish =
             |joined: Result<(usize, Result<Receipt, SendError>), tokio::task::JoinError>,
@@ -166,19 +220,15 @@ impl Dispatcher {
             };
 
         for (index, job) in jobs.into_iter().enumerate() {
-            let permit = loop {
+            let slot = loop {
                 // Report what finished while waiting for a slot.
                 tokio::select! {
-                    permit = slots.clone().acquire_owned() => break permit,
+                    slot = self.slot() => break slot,
                     Some(joined) = running.join_next() => finish(joined, &mut on_done),
                 }
             };
-            let Ok(permit) = permit else { break };
-            let sender = Arc::clone(&self.sender);
-            let policy = self.policy.clone();
             running.spawn(async move {
-                let result = send_with_retry(&*sender, &job.envelope, &job.message, &policy).await;
-                drop(permit);
+                let result = slot.send(&job.envelope, &job.message).await;
                 (index, result)
             });
         }
@@ -187,6 +237,23 @@ impl Dispatcher {
         }
         summary.elapsed = started.elapsed();
         summary
+    }
+}
+
+/// A place among a [`Dispatcher`]'s `concurrency` messages in flight, from
+/// [`Dispatcher::slot`]; the place is free again when the slot is dropped.
+#[derive(Debug)]
+pub struct Slot {
+    dispatcher: Dispatcher,
+    /// `None` only if the semaphore were closed, which it never is.
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Slot {
+    /// Sends one message with the dispatcher's retry policy.
+    pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
+        let d = &self.dispatcher;
+        send_with_retry(&*d.sender, envelope, message, &d.policy).await
     }
 }
 
@@ -289,5 +356,42 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, [0, 1, 2, 3, 4]);
         assert_eq!((summary.sent, summary.failed), (5, 0));
+    }
+
+    #[tokio::test]
+    async fn slots_bound_every_way_of_sending_across_clones() {
+        use tokio::time::timeout;
+        let wait = Duration::from_millis(50);
+        let sender = Arc::new(Slow::default());
+        let d = Dispatcher::new(sender.clone()).concurrency(2);
+        let first = d.slot().await;
+        let second = d.clone().slot().await;
+        // Both places are taken: a third slot, or a send, waits.
+        assert!(timeout(wait, d.slot()).await.is_err());
+        assert!(
+            timeout(wait, d.send(job(0).envelope(), job(0).message()))
+                .await
+                .is_err()
+        );
+        drop(first);
+        let third = timeout(Duration::from_secs(5), d.slot())
+            .await
+            .expect("the dropped slot's place");
+        third
+            .send(job(1).envelope(), job(1).message())
+            .await
+            .expect("sent in its slot");
+        drop((second, third));
+
+        // Sends through clones, all at once: never more than two at the sender.
+        let mut sending = JoinSet::new();
+        for i in 0..8 {
+            let d = d.clone();
+            sending.spawn(async move { d.send(job(i).envelope(), job(i).message()).await });
+        }
+        while let Some(result) = sending.join_next().await {
+            assert!(result.expect("the task").is_ok());
+        }
+        assert_eq!(sender.max.load(Ordering::SeqCst), 2);
     }
 }

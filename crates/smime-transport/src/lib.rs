@@ -52,12 +52,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
 mod dispatch;
 mod envelope;
 mod error;
 mod file;
-#[doc(hidden)]
-pub mod fuzzing;
 mod memory;
 mod receipt;
 mod reply;
@@ -67,14 +68,14 @@ mod sender;
 mod smtp;
 mod sparkpost;
 
-pub use dispatch::{Dispatcher, Job, Summary};
+pub use dispatch::{Dispatcher, Job, Slot, Summary};
 pub use envelope::{Envelope, EnvelopeError, Recipient};
 pub use error::{ApiErrorDetail, SendError, Stage};
 pub use file::FileSender;
 pub use memory::{MemorySender, SentMessage};
 pub use receipt::{Receipt, Refusal};
 pub use reply::Reply;
-pub use retry::{RetryPolicy, Retrying, send_with_retry};
+pub use retry::{RetryPolicy, Retrying};
 pub use secret::Secret;
 pub use sender::Sender;
 pub use smtp::{

@@ -153,8 +153,9 @@ fn random_unit() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Sends with retries, as the [`Dispatcher`](crate::Dispatcher) does for each message.
-pub async fn send_with_retry(
+/// Sends with retries: what [`Retrying`] and each of the [`Dispatcher`](crate::Dispatcher)'s
+/// slots do for a message.
+pub(crate) async fn send_with_retry(
     sender: &dyn Sender,
     envelope: &Envelope,
     message: &[u8],

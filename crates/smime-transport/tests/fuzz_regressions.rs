@@ -1,10 +1,11 @@
 //! What the fuzz targets in `fuzz/` found, replayed through the same entry points
-//! (`smime_transport::fuzzing`), and the committed seeds, so that the entry points keep
-//! working between fuzzing runs.
+//! (`smime_transport::__fuzz`, behind the `fuzzing` feature that this crate's
+//! dev-dependency on itself turns on), and the committed seeds, so that the entry points
+//! keep working between fuzzing runs.
 
 use std::path::PathBuf;
 
-use smime_transport::fuzzing::{self, FUZZ_SECRET};
+use smime_transport::__fuzz::{self as fuzzing, FUZZ_SECRET};
 
 fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

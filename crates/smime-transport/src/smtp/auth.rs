@@ -9,9 +9,10 @@ use std::{fmt, time::Duration};
 use base64ct::{Base64, Encoding};
 use mail_send::SmtpClient;
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN};
+use tokio::io::{AsyncRead, AsyncWrite};
 use zeroize::Zeroizing;
 
-use super::{Config, session::map_mail_send, tls::Stream, wire};
+use super::{Config, mail_send_error::map_mail_send, wire};
 use crate::{
     error::{Repr, SendError, Stage},
     reply::Reply,
@@ -64,10 +65,9 @@ impl fmt::Debug for Credentials {
 ///
 /// At trace level the conversation shows `AUTH PLAIN <redacted>`, `AUTH LOGIN` and
 /// `<redacted>` for every line that carries the user name or the password.
-pub(crate) async fn authenticate(
-    client: &mut SmtpClient<Stream>,
+pub(crate) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut SmtpClient<S>,
     config: &Config,
-    conn: u64,
     credentials: &Credentials,
     offered: u64,
     timeout: Duration,
@@ -86,8 +86,6 @@ pub(crate) async fn authenticate(
         "none"
     };
     tracing::debug!(
-        server,
-        conn,
         mechanism,
         user = credentials.username.as_str(),
         "authenticating"
@@ -104,7 +102,7 @@ pub(crate) async fn authenticate(
         line.push_str(&encoded);
         line.push_str("\r\n");
         let shown = format!("AUTH PLAIN {}", wire::REDACTED);
-        let mut reply = wire::cmd_secret(client, config, conn, line.as_bytes(), Some(&shown))
+        let mut reply = wire::cmd_secret(client, config, line.as_bytes(), Some(&shown))
             .await
             .map_err(cmd_err)?;
         if reply.code == 334 {
@@ -112,13 +110,13 @@ pub(crate) async fn authenticate(
             let mut line = Zeroizing::new(String::with_capacity(encoded.len() + 2));
             line.push_str(&encoded);
             line.push_str("\r\n");
-            reply = wire::cmd_secret(client, config, conn, line.as_bytes(), None)
+            reply = wire::cmd_secret(client, config, line.as_bytes(), None)
                 .await
                 .map_err(cmd_err)?;
         }
         reply
     } else if offered & AUTH_LOGIN != 0 {
-        let reply = wire::cmd(client, config, conn, b"AUTH LOGIN\r\n")
+        let reply = wire::cmd(client, config, b"AUTH LOGIN\r\n")
             .await
             .map_err(cmd_err)?;
         if reply.code != 334 {
@@ -126,7 +124,7 @@ pub(crate) async fn authenticate(
         } else {
             let mut line = Zeroizing::new(Base64::encode_string(user));
             line.push_str("\r\n");
-            let reply = wire::cmd_secret(client, config, conn, line.as_bytes(), None)
+            let reply = wire::cmd_secret(client, config, line.as_bytes(), None)
                 .await
                 .map_err(cmd_err)?;
             if reply.code != 334 {
@@ -134,18 +132,13 @@ pub(crate) async fn authenticate(
             } else {
                 let mut line = Zeroizing::new(Base64::encode_string(pass));
                 line.push_str("\r\n");
-                wire::cmd_secret(client, config, conn, line.as_bytes(), None)
+                wire::cmd_secret(client, config, line.as_bytes(), None)
                     .await
                     .map_err(cmd_err)?
             }
         }
     } else {
-        tracing::debug!(
-            server,
-            conn,
-            offered,
-            "no AUTH mechanism we support is offered"
-        );
+        tracing::debug!(offered, "no AUTH mechanism we support is offered");
         return Err(Repr::AuthUnsupported {
             server: server.to_owned(),
             offered: offered != 0,
@@ -154,11 +147,11 @@ pub(crate) async fn authenticate(
     };
 
     if reply.code == 235 {
-        tracing::debug!(server, conn, mechanism, "AUTH accepted");
+        tracing::debug!(mechanism, "AUTH accepted");
         return Ok(());
     }
     let reply = Reply::from_response(reply).map_text(|t| scrub(t, &config.secret_forms));
-    tracing::debug!(server, conn, mechanism, %reply, "AUTH refused");
+    tracing::debug!(mechanism, %reply, "AUTH refused");
     Err(Repr::AuthFailed {
         server: server.to_owned(),
         reply,

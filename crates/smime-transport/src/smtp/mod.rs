@@ -2,10 +2,11 @@
 //! per-command timeouts, the optional `X-MSYS-API` header.
 
 mod auth;
-mod data;
+pub(crate) mod data;
+mod mail_send_error;
 mod msys;
 mod pool;
-pub(crate) mod session; // pub(crate): crate::fuzzing drives the reply reading
+pub(crate) mod session;
 mod tls;
 mod wire;
 
@@ -445,6 +446,13 @@ impl SmtpSender {
         self.config.tls
     }
 
+    /// The configuration, for a session opened on another stream than the pool's
+    /// (`session::Session::over`: the fuzz targets).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
     async fn send_message(
         &self,
         envelope: &Envelope,
@@ -467,12 +475,12 @@ impl SmtpSender {
         drop(expired);
         let (mut session, mut reused) = match idle {
             Some(session) => {
-                tracing::debug!(
-                    server = %config.server,
-                    conn = session.id,
-                    transactions = session.transactions,
-                    "reusing a pooled connection"
-                );
+                session.span().in_scope(|| {
+                    tracing::debug!(
+                        transactions = session.transactions,
+                        "reusing a pooled connection"
+                    );
+                });
                 (session, true)
             }
             None => (session::connect(config).await?, false),
@@ -485,25 +493,25 @@ impl SmtpSender {
                 }
                 Err(failure) if failure.stale => {
                     // The server closed the idle connection: nothing was delivered.
-                    tracing::debug!(
-                        server = %config.server,
-                        conn = session.id,
-                        error = %failure.error,
-                        "the pooled connection was closed by the server: reconnecting"
-                    );
+                    session.span().in_scope(|| {
+                        tracing::debug!(
+                            error = %failure.error,
+                            "the pooled connection was closed by the server: reconnecting"
+                        );
+                    });
                     drop(session);
                     session = session::connect(config).await?;
                     reused = false;
                 }
                 Err(failure) => {
-                    tracing::debug!(
-                        server = %config.server,
-                        conn = session.id,
-                        error = %failure.error,
-                        transient = failure.error.is_transient(),
-                        after = ?failure.after,
-                        "transaction failed"
-                    );
+                    session.span().in_scope(|| {
+                        tracing::debug!(
+                            error = %failure.error,
+                            transient = failure.error.is_transient(),
+                            after = ?failure.after,
+                            "transaction failed"
+                        );
+                    });
                     match failure.after {
                         After::Dead => drop(session),
                         After::Clean => self.release(session).await,
@@ -525,11 +533,9 @@ impl SmtpSender {
         if max != 0 && session.transactions >= max {
             session.quit(&self.config).await;
         } else {
-            tracing::trace!(
-                server = %self.config.server,
-                conn = session.id,
-                "connection back in the pool"
-            );
+            session
+                .span()
+                .in_scope(|| tracing::trace!("connection back in the pool"));
             self.pool.put(session);
         }
     }

@@ -1,5 +1,11 @@
-//! One SMTP session on mail-send's client: connect, greeting, EHLO, STARTTLS, AUTH, then
-//! transactions (pipelined when the server advertises PIPELINING), RSET, QUIT.
+//! One SMTP session on mail-send's client: greeting, EHLO, AUTH, then transactions
+//! (pipelined when the server advertises PIPELINING), RSET, QUIT, over any stream
+//! (`Session<S>`, an in-memory one in the tests below); connecting, STARTTLS and the TLS
+//! handshake for the real connection (`connect`, which makes a `Session<Stream>`).
+//!
+//! Every event of a session happens inside its connection's span (`wire::connection_span`),
+//! and those of a transaction inside the transaction's span, which carry the server, the
+//! connection's number and the transaction's: the events only add what is new.
 
 use std::{
     fmt::Write as _,
@@ -18,8 +24,11 @@ use tokio::{
     time::{timeout, timeout_at},
 };
 use tokio_rustls::client::TlsStream;
+use tracing::{Instrument, Span};
 
-use super::{Config, TlsMode, auth, data::DataBlock, tls::Stream, wire};
+use super::{
+    Config, TlsMode, auth, data::DataBlock, mail_send_error::map_mail_send, tls::Stream, wire,
+};
 use crate::{
     envelope::Envelope,
     error::{Repr, SendError, Stage},
@@ -100,23 +109,28 @@ impl From<&EhloResponse<String>> for Capabilities {
     }
 }
 
-/// An open, greeted (and, as configured, encrypted and authenticated) SMTP session.
-pub(crate) struct Session {
+/// An open, greeted (and, as configured, encrypted and authenticated) SMTP session over
+/// `S`: the TCP or TLS connection ([`Stream`]) in real use, an in-memory stream in tests.
+pub(crate) struct Session<S: AsyncRead + AsyncWrite = Stream> {
     /// The connection's number in the logs.
     pub(crate) id: u64,
-    client: SmtpClient<Stream>,
+    client: SmtpClient<S>,
     caps: Capabilities,
+    /// Whether the stream is encrypted.
+    tls: bool,
+    /// The connection's span: every event of the session happens in it.
+    span: Span,
     /// Transactions attempted on this session.
     pub(crate) transactions: u32,
     /// When the session last finished a transaction.
     pub(crate) last_used: Instant,
 }
 
-impl std::fmt::Debug for Session {
+impl<S: AsyncRead + AsyncWrite> std::fmt::Debug for Session<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("id", &self.id)
-            .field("tls", &self.client.stream.is_tls())
+            .field("tls", &self.tls)
             .field("caps", &self.caps)
             .field("transactions", &self.transactions)
             .finish_non_exhaustive()
@@ -154,53 +168,6 @@ impl Failure {
     }
 }
 
-/// mail-send's error, in this crate's terms. mail-send's messages name the failure and
-/// quote the server's reply; they never contain the command that was sent.
-pub(crate) fn map_mail_send(
-    e: mail_send::Error,
-    server: &str,
-    stage: Stage,
-    waited: Duration,
-) -> SendError {
-    let server = server.to_owned();
-    match e {
-        mail_send::Error::Io(io) => Repr::ConnectionLost {
-            server,
-            stage,
-            detail: io.to_string(),
-        },
-        mail_send::Error::UnparseableReply => Repr::ConnectionLost {
-            server,
-            stage,
-            detail: "connection closed, or a reply that is not SMTP".to_owned(),
-        },
-        mail_send::Error::Timeout => Repr::Timeout {
-            server,
-            stage,
-            after: waited,
-        },
-        mail_send::Error::Tls(e) => Repr::Tls {
-            server,
-            detail: e.to_string(),
-        },
-        mail_send::Error::UnexpectedReply(r) => Repr::Rejected {
-            server,
-            stage,
-            reply: Reply::from_response(r),
-        },
-        mail_send::Error::AuthenticationFailed(r) => Repr::AuthFailed {
-            server,
-            reply: Reply::from_response(r),
-        },
-        mail_send::Error::MissingStartTls => Repr::StartTlsUnavailable { server },
-        other => Repr::Custom {
-            transient: false,
-            message: format!("{server}: {stage}: {other}"),
-        },
-    }
-    .into()
-}
-
 fn address_literal(local: std::io::Result<SocketAddr>) -> String {
     match local.map(|a| a.ip()) {
         Ok(IpAddr::V4(ip)) => format!("[{ip}]"),
@@ -209,13 +176,9 @@ fn address_literal(local: std::io::Result<SocketAddr>) -> String {
     }
 }
 
-async fn handshake(
-    config: &Config,
-    conn: u64,
-    tcp: TcpStream,
-) -> Result<TlsStream<TcpStream>, SendError> {
+async fn handshake(config: &Config, tcp: TcpStream) -> Result<TlsStream<TcpStream>, SendError> {
     let server = config.server.clone();
-    tracing::debug!(server = %server, conn, name = ?config.tls_name, "TLS handshake");
+    tracing::debug!(name = ?config.tls_name, "TLS handshake");
     let Some(connector) = &config.connector else {
         return Err(SendError::config(
             "TLS requested without a TLS configuration",
@@ -231,7 +194,7 @@ async fn handshake(
         }
         .into()),
         Ok(Err(e)) => {
-            tracing::debug!(server = %server, conn, error = %e, "TLS handshake failed");
+            tracing::debug!(error = %e, "TLS handshake failed");
             Err(Repr::Tls {
                 server,
                 detail: e.to_string(),
@@ -241,8 +204,6 @@ async fn handshake(
         Ok(Ok(stream)) => {
             let (_, tls) = stream.get_ref();
             tracing::debug!(
-                server = %server,
-                conn,
                 version = ?tls.protocol_version(),
                 cipher = ?tls.negotiated_cipher_suite().map(|s| s.suite()),
                 "TLS established, certificate verified as configured"
@@ -255,12 +216,11 @@ async fn handshake(
 async fn greeting<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut SmtpClient<T>,
     config: &Config,
-    conn: u64,
 ) -> Result<(), SendError> {
     let limit = config.timeouts.greeting;
-    let reply = match timeout(limit, wire::read(client, config, conn)).await {
+    let reply = match timeout(limit, wire::read(client, config)).await {
         Err(_) => {
-            wire::no_reply(config, conn, &"timed out");
+            wire::no_reply(&"timed out");
             return Err(Repr::Timeout {
                 server: config.server.clone(),
                 stage: Stage::Greeting,
@@ -273,7 +233,7 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin>(
     if reply.code == 220 {
         Ok(())
     } else {
-        tracing::debug!(server = %config.server, conn, code = reply.code, "greeting refused");
+        tracing::debug!(code = reply.code, "greeting refused");
         Err(Repr::Rejected {
             server: config.server.clone(),
             stage: Stage::Greeting,
@@ -286,33 +246,30 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin>(
 async fn ehlo<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut SmtpClient<T>,
     config: &Config,
-    conn: u64,
     helo: &str,
 ) -> Result<Capabilities, SendError> {
     let limit = config.timeouts.command;
     client.timeout = limit;
-    wire::sent(config, conn, format!("EHLO {helo}").as_bytes());
+    wire::sent(format!("EHLO {helo}").as_bytes());
     match client.ehlo(helo).await {
         Ok(r) => {
             let caps = Capabilities::from(&r);
             tracing::trace!(
                 target: wire::TARGET,
-                server = %config.server,
-                conn,
                 "S: 250 {} [{caps}]",
                 r.hostname.escape_debug()
             );
-            tracing::debug!(server = %config.server, conn, %caps, "EHLO accepted");
+            tracing::debug!(%caps, "EHLO accepted");
             Ok(caps)
         }
         // A server that does not know EHLO: HELO, and no extensions.
         Err(mail_send::Error::UnexpectedReply(r)) if (500..=502).contains(&r.code) => {
-            wire::received(config, conn, &r);
-            let reply = wire::cmd(client, config, conn, format!("HELO {helo}\r\n").as_bytes())
+            wire::received(config, &r);
+            let reply = wire::cmd(client, config, format!("HELO {helo}\r\n").as_bytes())
                 .await
                 .map_err(|e| map_mail_send(e, &config.server, Stage::Ehlo, limit))?;
             if reply.code == 250 {
-                tracing::debug!(server = %config.server, conn, "EHLO refused, HELO accepted: no extensions");
+                tracing::debug!("EHLO refused, HELO accepted: no extensions");
                 Ok(Capabilities::default())
             } else {
                 Err(Repr::Rejected {
@@ -324,18 +281,39 @@ async fn ehlo<T: AsyncRead + AsyncWrite + Unpin>(
             }
         }
         Err(e) => {
-            wire::failed(config, conn, &e);
+            wire::failed(config, &e);
             Err(map_mail_send(e, &config.server, Stage::Ehlo, limit))
         }
     }
 }
 
+/// The greeting and EHLO on a new connection (or a new TLS layer: no greeting then).
+async fn greet<T: AsyncRead + AsyncWrite + Unpin>(
+    stream: T,
+    config: &Config,
+    helo: &str,
+) -> Result<(SmtpClient<T>, Capabilities), SendError> {
+    let mut client = SmtpClient {
+        stream,
+        timeout: config.timeouts.greeting,
+    };
+    greeting(&mut client, config).await?;
+    let caps = ehlo(&mut client, config, helo).await?;
+    Ok((client, caps))
+}
+
 /// Opens a session as the configuration says: TLS mode, certificate checks, AUTH.
 pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
-    let t = &config.timeouts;
     let conn = wire::next_connection_id();
+    let span = wire::connection_span(config, conn);
+    open(config, conn, span.clone()).instrument(span).await
+}
+
+/// [`connect`], inside the connection's span.
+async fn open(config: &Config, conn: u64, span: Span) -> Result<Session, SendError> {
+    let t = &config.timeouts;
     let started = Instant::now();
-    tracing::debug!(server = %config.server, conn, tls = %config.tls, "connecting");
+    tracing::debug!(tls = %config.tls, "connecting");
     let tcp = match timeout(
         t.connect,
         TcpStream::connect((config.host.as_str(), config.port)),
@@ -343,7 +321,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
     .await
     {
         Err(_) => {
-            tracing::debug!(server = %config.server, conn, "connection timed out");
+            tracing::debug!("connection timed out");
             return Err(Repr::Timeout {
                 server: config.server.clone(),
                 stage: Stage::Connect,
@@ -352,7 +330,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
             .into());
         }
         Ok(Err(source)) => {
-            tracing::debug!(server = %config.server, conn, error = %source, "connection failed");
+            tracing::debug!(error = %source, "connection failed");
             return Err(Repr::Connect {
                 server: config.server.clone(),
                 source,
@@ -361,8 +339,6 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
         }
         Ok(Ok(tcp)) => {
             tracing::debug!(
-                server = %config.server,
-                conn,
                 local = ?tcp.local_addr().ok(),
                 peer = ?tcp.peer_addr().ok(),
                 elapsed = ?started.elapsed(),
@@ -378,40 +354,29 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
         .clone()
         .unwrap_or_else(|| address_literal(tcp.local_addr()));
 
-    let (mut client, caps) = match config.tls {
+    let (client, caps) = match config.tls {
         TlsMode::ImplicitTls => {
-            let stream = handshake(config, conn, tcp).await?;
-            let mut client = SmtpClient {
-                stream: Stream::Tls(Box::new(stream)),
-                timeout: t.greeting,
-            };
-            greeting(&mut client, config, conn).await?;
-            let caps = ehlo(&mut client, config, conn, &helo).await?;
-            (client, caps)
+            let stream = handshake(config, tcp).await?;
+            greet(Stream::Tls(Box::new(stream)), config, &helo).await?
         }
         mode => {
-            let mut plain = SmtpClient {
-                stream: tcp,
-                timeout: t.greeting,
-            };
-            greeting(&mut plain, config, conn).await?;
-            let caps = ehlo(&mut plain, config, conn, &helo).await?;
+            let (mut plain, caps) = greet(tcp, config, &helo).await?;
             let wants_tls = matches!(
                 mode,
                 TlsMode::StartTlsRequired | TlsMode::StartTlsOpportunistic
             );
             if wants_tls && caps.starttls {
                 plain.timeout = t.command;
-                let reply = wire::cmd(&mut plain, config, conn, b"STARTTLS\r\n")
+                let reply = wire::cmd(&mut plain, config, b"STARTTLS\r\n")
                     .await
                     .map_err(|e| map_mail_send(e, &config.server, Stage::Tls, t.command))?;
                 if reply.code == 220 {
-                    let stream = handshake(config, conn, plain.stream).await?;
+                    let stream = handshake(config, plain.stream).await?;
                     let mut client = SmtpClient {
                         stream: Stream::Tls(Box::new(stream)),
                         timeout: t.command,
                     };
-                    let caps = ehlo(&mut client, config, conn, &helo).await?;
+                    let caps = ehlo(&mut client, config, &helo).await?;
                     (client, caps)
                 } else if mode == TlsMode::StartTlsRequired {
                     return Err(Repr::Rejected {
@@ -422,8 +387,6 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
                     .into());
                 } else {
                     tracing::debug!(
-                        server = %config.server,
-                        conn,
                         code = reply.code,
                         "STARTTLS refused: continuing unencrypted (opportunistic)"
                     );
@@ -440,11 +403,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
                 .into());
             } else {
                 if wants_tls {
-                    tracing::debug!(
-                        server = %config.server,
-                        conn,
-                        "STARTTLS not offered: continuing unencrypted (opportunistic)"
-                    );
+                    tracing::debug!("STARTTLS not offered: continuing unencrypted (opportunistic)");
                 }
                 let client = SmtpClient {
                     stream: Stream::Plain(plain.stream),
@@ -454,37 +413,67 @@ pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
             }
         }
     };
+    let tls = client.stream.is_tls();
+    Session::ready(client, caps, tls, config, conn, span, started).await
+}
 
-    if let Some(credentials) = &config.credentials {
-        if !client.stream.is_tls() && !config.allow_plaintext_auth {
-            tracing::debug!(
-                server = %config.server,
-                conn,
-                "not authenticating: the connection is not encrypted"
-            );
-            return Err(Repr::PlaintextAuth {
-                server: config.server.clone(),
-            }
-            .into());
-        }
-        auth::authenticate(&mut client, config, conn, credentials, caps.auth, t.command).await?;
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
+    /// A session over `stream`, a connection already open (and as encrypted as it will
+    /// be, which is taken to be not at all): the greeting, EHLO, AUTH as configured. The
+    /// protocol without the network, for the tests and the fuzz targets.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) async fn over(stream: S, config: &Config) -> Result<Self, SendError> {
+        let conn = wire::next_connection_id();
+        let span = wire::connection_span(config, conn);
+        let started = Instant::now();
+        let helo = config
+            .helo_name
+            .clone()
+            .unwrap_or_else(|| address_literal(Err(std::io::ErrorKind::NotConnected.into())));
+        let opened = async {
+            let (client, caps) = greet(stream, config, &helo).await?;
+            Self::ready(client, caps, false, config, conn, span.clone(), started).await
+        };
+        opened.instrument(span.clone()).await
     }
-    tracing::debug!(
-        server = %config.server,
-        conn,
-        tls = client.stream.is_tls(),
-        authenticated = config.credentials.is_some(),
-        elapsed = ?started.elapsed(),
-        "session ready"
-    );
 
-    Ok(Session {
-        id: conn,
-        client,
-        caps,
-        transactions: 0,
-        last_used: Instant::now(),
-    })
+    /// AUTH as configured on a greeted connection, then the session is ready.
+    async fn ready(
+        mut client: SmtpClient<S>,
+        caps: Capabilities,
+        tls: bool,
+        config: &Config,
+        conn: u64,
+        span: Span,
+        started: Instant,
+    ) -> Result<Self, SendError> {
+        if let Some(credentials) = &config.credentials {
+            if !tls && !config.allow_plaintext_auth {
+                tracing::debug!("not authenticating: the connection is not encrypted");
+                return Err(Repr::PlaintextAuth {
+                    server: config.server.clone(),
+                }
+                .into());
+            }
+            let limit = config.timeouts.command;
+            auth::authenticate(&mut client, config, credentials, caps.auth, limit).await?;
+        }
+        tracing::debug!(
+            tls,
+            authenticated = config.credentials.is_some(),
+            elapsed = ?started.elapsed(),
+            "session ready"
+        );
+        Ok(Session {
+            id: conn,
+            client,
+            caps,
+            tls,
+            span,
+            transactions: 0,
+            last_used: Instant::now(),
+        })
+    }
 }
 
 /// How reading a batch of pipelined replies ended early.
@@ -541,12 +530,19 @@ fn is_positive(r: &Response<String>) -> bool {
     (200..300).contains(&r.code)
 }
 
-impl Session {
+impl<S: AsyncRead + AsyncWrite> Session<S> {
     /// Whether the session has sat unused for longer than `idle`.
     pub(crate) fn idle_for_longer_than(&self, idle: Duration) -> bool {
         self.last_used.elapsed() > idle
     }
 
+    /// The connection's span, for events about the session outside its own methods.
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     fn rejected(&self, config: &Config, stage: Stage, r: Response<String>) -> Failure {
         let reply = Reply::from_response(r);
         let after = if reply.closes_session() {
@@ -555,8 +551,6 @@ impl Session {
             After::Reset
         };
         tracing::debug!(
-            server = %config.server,
-            conn = self.id,
             %stage,
             reply = %scrub(&reply.to_string(), &config.secret_forms),
             ?after,
@@ -584,6 +578,20 @@ impl Session {
         reused: bool,
     ) -> Result<Receipt, Failure> {
         self.transactions += 1;
+        let span = wire::transaction_span(&self.span, self.transactions);
+        self.transaction(config, envelope, data, reused)
+            .instrument(span)
+            .await
+    }
+
+    /// [`Self::transact`], inside the transaction's span.
+    async fn transaction(
+        &mut self,
+        config: &Config,
+        envelope: &Envelope,
+        data: &DataBlock,
+        reused: bool,
+    ) -> Result<Receipt, Failure> {
         let smtputf8 = envelope.needs_smtputf8();
         if smtputf8 && !self.caps.smtputf8 {
             return Err(Failure::new(
@@ -607,9 +615,6 @@ impl Session {
         mail.push_str("\r\n");
         let recipients: Vec<&str> = envelope.addresses().collect();
         tracing::debug!(
-            server = %config.server,
-            conn = self.id,
-            transaction = self.transactions,
             reused,
             from = envelope.mail_from(),
             recipients = recipients.len(),
@@ -628,13 +633,13 @@ impl Session {
 
         // The content, then the reply after the final dot.
         let t = &config.timeouts;
-        wire::sent_message(config, self.id, data.bytes().len());
+        wire::sent_message(data.bytes().len());
         self.write_within(config, data.bytes(), t.data_block, Stage::Content)
             .await
             .map_err(|e| Failure::new(e.into(), After::Dead))?;
-        let reply = match timeout(t.data_end, wire::read(&mut self.client, config, self.id)).await {
+        let reply = match timeout(t.data_end, wire::read(&mut self.client, config)).await {
             Err(_) => {
-                wire::no_reply(config, self.id, &"timed out");
+                wire::no_reply(&"timed out");
                 return Err(Failure::new(
                     Repr::Timeout {
                         server: config.server.clone(),
@@ -664,8 +669,6 @@ impl Session {
         }
         let reply = Reply::from_response(reply);
         tracing::debug!(
-            server = %config.server,
-            conn = self.id,
             accepted = accepted.len(),
             refused = refusals.len(),
             queue_id = ?reply.queue_id(),
@@ -687,8 +690,7 @@ impl Session {
     ) -> Result<(Vec<String>, Vec<Refusal>), Failure> {
         let t = &config.timeouts;
         self.client.timeout = t.mail;
-        let id = self.id;
-        let reply = wire::cmd(&mut self.client, config, id, mail.as_bytes())
+        let reply = wire::cmd(&mut self.client, config, mail.as_bytes())
             .await
             .map_err(|e| {
                 let stale = reused
@@ -705,13 +707,13 @@ impl Session {
         if !is_positive(&reply) {
             return Err(self.rejected(config, Stage::MailFrom, reply));
         }
-        tracing::debug!(server = %config.server, conn = id, code = reply.code, "MAIL FROM accepted");
+        tracing::debug!(code = reply.code, "MAIL FROM accepted");
         let mut accepted = Vec::with_capacity(recipients.len());
         let mut refusals = Vec::new();
         self.client.timeout = t.rcpt;
         for rcpt in recipients {
             let line = format!("RCPT TO:<{rcpt}>\r\n");
-            let reply = wire::cmd(&mut self.client, config, id, line.as_bytes())
+            let reply = wire::cmd(&mut self.client, config, line.as_bytes())
                 .await
                 .map_err(|e| {
                     Failure::new(
@@ -720,12 +722,12 @@ impl Session {
                     )
                 })?;
             if is_positive(&reply) {
-                tracing::debug!(server = %config.server, conn = id, rcpt, code = reply.code, "RCPT TO accepted");
+                tracing::debug!(rcpt, code = reply.code, "RCPT TO accepted");
                 accepted.push((*rcpt).to_owned());
             } else if reply.code == 421 {
                 return Err(self.rejected(config, Stage::RcptTo, reply));
             } else {
-                tracing::debug!(server = %config.server, conn = id, rcpt, code = reply.code, "RCPT TO refused");
+                tracing::debug!(rcpt, code = reply.code, "RCPT TO refused");
                 refusals.push(Refusal::new(*rcpt, Reply::from_response(reply)));
             }
         }
@@ -740,7 +742,7 @@ impl Session {
             ));
         }
         self.client.timeout = t.data;
-        let reply = wire::cmd(&mut self.client, config, id, b"DATA\r\n")
+        let reply = wire::cmd(&mut self.client, config, b"DATA\r\n")
             .await
             .map_err(|e| {
                 Failure::new(
@@ -751,11 +753,10 @@ impl Session {
         if reply.code != 354 {
             return Err(self.rejected(config, Stage::Data, reply));
         }
-        tracing::debug!(server = %config.server, conn = id, code = reply.code, "DATA accepted");
+        tracing::debug!(code = reply.code, "DATA accepted");
         Ok((accepted, refusals))
     }
 
-    /// MAIL, every RCPT and DATA in one write, then their replies (RFC 2920).
     /// Writes `bytes` and flushes them within `limit`; an error names `stage`.
     async fn write_within(
         &mut self,
@@ -784,6 +785,7 @@ impl Session {
         }
     }
 
+    /// MAIL, every RCPT and DATA in one write, then their replies (RFC 2920).
     async fn envelope_pipelined(
         &mut self,
         config: &Config,
@@ -799,7 +801,7 @@ impl Session {
         }
         batch.push_str("DATA\r\n");
         for line in batch.split_inclusive("\r\n") {
-            wire::sent(config, self.id, line.as_bytes());
+            wire::sent(line.as_bytes());
         }
         self.write_within(config, batch.as_bytes(), t.mail, Stage::MailFrom)
             .await
@@ -817,11 +819,11 @@ impl Session {
         let limit = t.mail.max(t.rcpt).max(t.data);
         let (mut replies, end) = read_replies(&mut self.client.stream, n, limit).await;
         for reply in &replies {
-            wire::received(config, self.id, reply);
+            wire::received(config, reply);
         }
         match &end {
-            Some(ReadEnd::Timeout) => wire::no_reply(config, self.id, &"timed out"),
-            Some(ReadEnd::Lost(why)) => wire::no_reply(config, self.id, why),
+            Some(ReadEnd::Timeout) => wire::no_reply(&"timed out"),
+            Some(ReadEnd::Lost(why)) => wire::no_reply(why),
             None => {}
         }
         let stage_of = |i: usize| {
@@ -871,15 +873,15 @@ impl Session {
             let failure = self.rejected(config, Stage::MailFrom, mail_reply);
             return Err(self.close_data(config, data_open, failure).await);
         }
-        tracing::debug!(server = %config.server, conn = self.id, code = mail_reply.code, "MAIL FROM accepted");
+        tracing::debug!(code = mail_reply.code, "MAIL FROM accepted");
         let mut accepted = Vec::with_capacity(recipients.len());
         let mut refusals = Vec::new();
         for (rcpt, reply) in recipients.iter().zip(replies) {
             if is_positive(&reply) {
-                tracing::debug!(server = %config.server, conn = self.id, rcpt, code = reply.code, "RCPT TO accepted");
+                tracing::debug!(rcpt, code = reply.code, "RCPT TO accepted");
                 accepted.push((*rcpt).to_owned());
             } else {
-                tracing::debug!(server = %config.server, conn = self.id, rcpt, code = reply.code, "RCPT TO refused");
+                tracing::debug!(rcpt, code = reply.code, "RCPT TO refused");
                 refusals.push(Refusal::new(*rcpt, Reply::from_response(reply)));
             }
         }
@@ -897,7 +899,7 @@ impl Session {
         if !data_open {
             return Err(self.rejected(config, Stage::Data, data_reply));
         }
-        tracing::debug!(server = %config.server, conn = self.id, code = data_reply.code, "DATA accepted");
+        tracing::debug!(code = data_reply.code, "DATA accepted");
         Ok((accepted, refusals))
     }
 
@@ -909,12 +911,11 @@ impl Session {
             return failure;
         }
         let t = config.timeouts.data;
-        let id = self.id;
-        wire::sent(config, id, b".\r\n");
+        wire::sent(b".\r\n");
         let closed = timeout(t, async {
             self.client.stream.write_all(b".\r\n").await?;
             self.client.stream.flush().await?;
-            wire::read(&mut self.client, config, id)
+            wire::read(&mut self.client, config)
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))
         })
@@ -930,29 +931,524 @@ impl Session {
 
     /// RSET after a failed transaction; `false` when the session should be dropped.
     pub(crate) async fn reset(&mut self, config: &Config) -> bool {
-        self.client.timeout = config.timeouts.command;
-        match wire::cmd(&mut self.client, config, self.id, b"RSET\r\n").await {
-            Ok(r) if is_positive(&r) => {
-                self.last_used = Instant::now();
-                true
+        let span = self.span.clone();
+        let reset = async {
+            self.client.timeout = config.timeouts.command;
+            match wire::cmd(&mut self.client, config, b"RSET\r\n").await {
+                Ok(r) if is_positive(&r) => {
+                    self.last_used = Instant::now();
+                    true
+                }
+                _ => {
+                    tracing::debug!("RSET failed: closing the connection");
+                    false
+                }
             }
-            _ => {
-                tracing::debug!(server = %config.server, conn = self.id, "RSET failed: closing the connection");
-                false
-            }
-        }
+        };
+        reset.instrument(span).await
     }
 
     /// QUIT, waiting at most the quit timeout for the `221`.
     pub(crate) async fn quit(mut self, config: &Config) {
-        self.client.timeout = config.timeouts.quit;
-        tracing::debug!(
-            server = %config.server,
-            conn = self.id,
-            transactions = self.transactions,
-            "closing the connection (QUIT)"
+        let span = self.span.clone();
+        let quit = async move {
+            self.client.timeout = config.timeouts.quit;
+            tracing::debug!(
+                transactions = self.transactions,
+                "closing the connection (QUIT)"
+            );
+            let _ = wire::cmd(&mut self.client, config, b"QUIT\r\n").await;
+            let _ = timeout(config.timeouts.quit, self.client.stream.shutdown()).await;
+        };
+        quit.instrument(span).await
+    }
+}
+
+/// The protocol over `tokio::io::duplex`, a scripted server on the other end: each test
+/// checks the exact bytes the client wrote and what the session made of the replies.
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use base64ct::{Base64, Encoding};
+    use tokio::{
+        io::{DuplexStream, duplex},
+        task::JoinHandle,
+    };
+
+    use super::*;
+    use crate::{
+        secret::Secret,
+        smtp::{Credentials, SmtpSender, SmtpSenderBuilder, Timeouts},
+    };
+
+    /// One turn of the scripted server.
+    enum Step {
+        /// Writes these bytes.
+        Say(&'static str),
+        /// Reads as many bytes as these have (all pipelined commands before any reply, say)
+        /// and stops the script if they differ.
+        Hear(&'static str),
+        /// Closes the connection.
+        Hang,
+    }
+    use Step::{Hang, Hear, Say};
+
+    const GREETING: &str = "220 mx.test ESMTP ready\r\n";
+    const EHLO: &str = "EHLO client.test\r\n";
+    /// An EHLO reply with PIPELINING and 8BITMIME.
+    const PIPELINING: &str =
+        "250-mx.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n";
+    /// An EHLO reply without extensions: MAIL, RCPT and DATA one at a time.
+    const LOCKSTEP: &str = "250 mx.test\r\n";
+    const PASSWORD: &str = "s3cret-Passw0rd-for-the-log-test";
+
+    /// Plain connection, EHLO name `client.test`, 5 s for every step.
+    fn config(adjust: impl FnOnce(SmtpSenderBuilder) -> SmtpSenderBuilder) -> Config {
+        let builder = SmtpSender::builder("mx.test", 25)
+            .tls(TlsMode::None)
+            .helo_name("client.test")
+            .timeouts(Timeouts::uniform(Duration::from_secs(5)));
+        adjust(builder)
+            .build()
+            .expect("a valid configuration")
+            .config
+    }
+
+    /// Starts the server on one end of a duplex pipe; the task returns every byte the client
+    /// wrote (after the script, whatever it writes until it closes its end).
+    fn server(steps: Vec<Step>) -> (DuplexStream, JoinHandle<String>) {
+        let (client, mut server) = duplex(64 * 1024);
+        let task = tokio::spawn(async move {
+            let mut heard = Vec::new();
+            for step in steps {
+                match step {
+                    Say(text) => {
+                        if server.write_all(text.as_bytes()).await.is_err() {
+                            break;
+                        }
+                    }
+                    Hear(text) => {
+                        let mut buf = vec![0u8; text.len()];
+                        let mut got = 0;
+                        while got < buf.len() {
+                            match server.read(&mut buf[got..]).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => got += n,
+                            }
+                        }
+                        heard.extend_from_slice(&buf[..got]);
+                        if buf[..got] != *text.as_bytes() {
+                            return String::from_utf8_lossy(&heard).into_owned();
+                        }
+                    }
+                    Hang => return String::from_utf8_lossy(&heard).into_owned(),
+                }
+            }
+            let _ = server.read_to_end(&mut heard).await;
+            String::from_utf8_lossy(&heard).into_owned()
+        });
+        (client, task)
+    }
+
+    /// What the client wrote, once it has closed its end.
+    async fn heard(task: JoinHandle<String>) -> String {
+        timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the client closed the connection")
+            .expect("the server task")
+    }
+
+    fn envelope(to: &[&str]) -> Envelope {
+        Envelope::new("alice@example.com", to.iter().copied()).expect("a valid envelope")
+    }
+
+    const MESSAGE: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
+
+    #[tokio::test]
+    async fn greeting_refused_is_permanent_and_nothing_is_sent() {
+        let (stream, task) = server(vec![Say("554 5.3.2 mx.test no SMTP service here\r\n")]);
+        let err = Session::over(stream, &config(|b| b))
+            .await
+            .expect_err("the greeting is a refusal");
+        assert_eq!(err.stage(), Some(Stage::Greeting), "{err}");
+        assert!(err.is_permanent(), "{err}");
+        let reply = err.reply().expect("the server's reply");
+        assert_eq!(reply.to_string(), "554 5.3.2 mx.test no SMTP service here");
+        // No EHLO (nor anything else) after a refused greeting.
+        assert_eq!(heard(task).await, "");
+    }
+
+    #[tokio::test]
+    async fn ehlo_capabilities_are_parsed() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(concat!(
+                "250-mx.test greets client.test\r\n",
+                "250-PIPELINING\r\n",
+                "250-SIZE 10240000\r\n",
+                "250-8BITMIME\r\n",
+                "250-SMTPUTF8\r\n",
+                "250-STARTTLS\r\n",
+                "250-AUTH PLAIN LOGIN\r\n",
+                "250 ENHANCEDSTATUSCODES\r\n",
+            )),
+        ]);
+        let session = Session::over(stream, &config(|b| b))
+            .await
+            .expect("a session");
+        let caps = session.caps;
+        assert!(caps.pipelining && caps.eight_bit_mime && caps.smtputf8 && caps.starttls);
+        assert_eq!(caps.size, 10_240_000);
+        assert_eq!(
+            caps.auth,
+            smtp_proto::AUTH_PLAIN | smtp_proto::AUTH_LOGIN,
+            "{caps}"
         );
-        let _ = wire::cmd(&mut self.client, config, self.id, b"QUIT\r\n").await;
-        let _ = timeout(config.timeouts.quit, self.client.stream.shutdown()).await;
+        assert_eq!(
+            caps.to_string(),
+            "PIPELINING SIZE=10240000 8BITMIME SMTPUTF8 STARTTLS AUTH=PLAIN,LOGIN"
+        );
+        assert!(!session.tls);
+        drop(session);
+        assert_eq!(heard(task).await, EHLO);
+    }
+
+    #[tokio::test]
+    async fn ehlo_refused_falls_back_to_helo_without_extensions() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say("502 5.5.2 Error: command not recognized\r\n"),
+            Hear("HELO client.test\r\n"),
+            Say("250 mx.test\r\n"),
+        ]);
+        let session = Session::over(stream, &config(|b| b))
+            .await
+            .expect("a session");
+        assert_eq!(session.caps.to_string(), "no extensions");
+        drop(session);
+        assert_eq!(heard(task).await, format!("{EHLO}HELO client.test\r\n"));
+    }
+
+    #[tokio::test]
+    async fn pipelined_envelope_records_a_partial_refusal() {
+        // The server reads the whole batch before it answers anything: a client that waited
+        // for each reply would never get one.
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear(concat!(
+                "MAIL FROM:<alice@example.com> SIZE=22\r\n",
+                "RCPT TO:<bob@example.net>\r\n",
+                "RCPT TO:<nobody@example.net>\r\n",
+                "DATA\r\n",
+            )),
+            Say(concat!(
+                "250 2.1.0 Ok\r\n",
+                "250 2.1.5 Ok\r\n",
+                "550 5.1.1 <nobody@example.net>: Recipient address rejected\r\n",
+                "354 End data with <CR><LF>.<CR><LF>\r\n",
+            )),
+            Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            Say("250 2.0.0 Ok: queued as 4F2A1\r\n"),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let receipt = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net", "nobody@example.net"]),
+                &DataBlock::new(None, MESSAGE),
+                false,
+            )
+            .await
+            .expect("accepted for one recipient");
+        assert_eq!(receipt.accepted(), ["bob@example.net"]);
+        let [refusal] = receipt.rejected() else {
+            panic!("one refusal: {:?}", receipt.rejected());
+        };
+        assert_eq!(refusal.recipient(), "nobody@example.net");
+        assert_eq!(refusal.reply().code(), 550);
+        assert!(!refusal.is_transient());
+        assert_eq!(receipt.id(), Some("4F2A1"));
+        assert_eq!(session.transactions, 1);
+        drop(session);
+        heard(task).await;
+    }
+
+    /// A pipelined transaction for one recipient whose final reply is `reply`.
+    async fn final_reply(reply: &'static str) -> (Failure, String) {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+            Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            Say(reply),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let failure = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net"]),
+                &DataBlock::new(None, MESSAGE),
+                false,
+            )
+            .await
+            .expect_err("refused after the final dot");
+        drop(session);
+        (failure, heard(task).await)
+    }
+
+    #[tokio::test]
+    async fn a_4xx_after_data_is_transient_and_leaves_the_session_clean() {
+        let (failure, _) = final_reply("451 4.3.0 Error: queue file write error\r\n").await;
+        let err = &failure.error;
+        assert!(err.is_transient() && !err.is_permanent(), "{err}");
+        assert_eq!(err.stage(), Some(Stage::DataEnd));
+        assert_eq!(err.reply().map(Reply::code), Some(451));
+        // The final reply ends the transaction: no RSET needed.
+        assert_eq!(failure.after, After::Clean);
+        assert!(!failure.stale);
+    }
+
+    #[tokio::test]
+    async fn a_5xx_after_data_is_permanent() {
+        let (failure, _) = final_reply("554 5.7.1 Message rejected: spam\r\n").await;
+        let err = &failure.error;
+        assert!(err.is_permanent() && !err.is_transient(), "{err}");
+        assert_eq!(err.stage(), Some(Stage::DataEnd));
+        assert_eq!(
+            err.reply().map(ToString::to_string).as_deref(),
+            Some("554 5.7.1 Message rejected: spam")
+        );
+        assert_eq!(failure.after, After::Clean);
+    }
+
+    #[tokio::test]
+    async fn lines_starting_with_a_dot_are_stuffed() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(LOCKSTEP),
+            Hear("MAIL FROM:<alice@example.com>\r\n"),
+            Say("250 2.1.0 Ok\r\n"),
+            Hear("RCPT TO:<bob@example.net>\r\n"),
+            Say("250 2.1.5 Ok\r\n"),
+            Hear("DATA\r\n"),
+            Say("354 go ahead\r\n"),
+            Hear("Subject: dots\r\n\r\n..hidden\r\n...two\r\n..\r\nend\r\n.\r\n"),
+            Say("250 2.0.0 Ok: queued as 9C1\r\n"),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let message = b"Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\nend\r\n";
+        let receipt = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net"]),
+                &DataBlock::new(None, message),
+                false,
+            )
+            .await
+            .expect("accepted");
+        assert_eq!(receipt.id(), Some("9C1"));
+        drop(session);
+        assert!(
+            heard(task)
+                .await
+                .ends_with("\r\n..hidden\r\n...two\r\n..\r\nend\r\n.\r\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_closing_mid_reply_kills_the_session() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            // The RCPT reply stops after its first line.
+            Say("250 2.1.0 Ok\r\n250-2.1.5 first line of two\r\n"),
+            Hang,
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let failure = session
+            .transact(
+                &config,
+                &envelope(&["bob@example.net"]),
+                &DataBlock::new(None, MESSAGE),
+                true,
+            )
+            .await
+            .expect_err("the connection is gone");
+        let err = &failure.error;
+        assert_eq!(err.stage(), Some(Stage::RcptTo), "{err}");
+        assert!(err.is_transient(), "{err}");
+        assert!(err.to_string().contains("connection closed"), "{err}");
+        assert_eq!(failure.after, After::Dead);
+        // The server had answered MAIL: not a stale pooled connection, even though reused.
+        assert!(!failure.stale);
+        // Nothing was written after the batch: no content, no RSET.
+        drop(session);
+        heard(task).await;
+
+        // In the greeting, the same.
+        let (stream, _task) = server(vec![Say("220-mx.test first line\r\n"), Hang]);
+        let err = Session::over(stream, &config)
+            .await
+            .expect_err("no complete greeting");
+        assert_eq!(err.stage(), Some(Stage::Greeting), "{err}");
+        assert!(err.is_transient(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn rset_after_a_failed_transaction_then_the_session_is_reused() {
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(PIPELINING),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            // The sender refused, yet DATA opened: the client must close the data phase.
+            Say(
+                "553 5.7.1 <alice@example.com>: Sender address rejected\r\n554 5.5.1 Error: no valid recipients\r\n354 go ahead\r\n",
+            ),
+            Hear(".\r\n"),
+            Say("554 5.5.1 Error: no valid recipients\r\n"),
+            Hear("RSET\r\n"),
+            Say("250 2.0.0 Ok\r\n"),
+            Hear("MAIL FROM:<alice@example.com> SIZE=22\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n"),
+            Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go ahead\r\n"),
+            Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
+            Say("250 2.0.0 Ok: queued as 77AB\r\n"),
+            Hear("QUIT\r\n"),
+            Say("221 2.0.0 Bye\r\n"),
+        ]);
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let envelope = envelope(&["bob@example.net"]);
+        let data = DataBlock::new(None, MESSAGE);
+        let failure = session
+            .transact(&config, &envelope, &data, false)
+            .await
+            .expect_err("the sender is refused");
+        assert_eq!(failure.error.stage(), Some(Stage::MailFrom));
+        assert!(failure.error.is_permanent());
+        assert_eq!(failure.after, After::Reset);
+        assert!(session.reset(&config).await, "RSET accepted");
+        let receipt = session
+            .transact(&config, &envelope, &data, true)
+            .await
+            .expect("the second transaction");
+        assert_eq!(receipt.id(), Some("77AB"));
+        assert_eq!(session.transactions, 2);
+        session.quit(&config).await;
+        let heard = heard(task).await;
+        assert!(heard.ends_with("\r\n.\r\nQUIT\r\n"), "{heard}");
+
+        // A refused RSET: the session is to be dropped.
+        let (stream, _task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say(LOCKSTEP),
+            Hear("RSET\r\n"),
+            Say("421 4.4.2 mx.test timeout\r\n"),
+        ]);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        assert!(!session.reset(&config).await, "RSET refused");
+    }
+
+    /// Every event, formatted as the CLI's subscriber does, in memory.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Log {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// AUTH PLAIN refused by a server that quotes back what it received; the error, and
+    /// what the client wrote.
+    async fn refused_auth(blob: &str) -> (SendError, String) {
+        let auth = format!("AUTH PLAIN {blob}\r\n").leak();
+        let refusal = format!("535 5.7.8 bad credentials: {blob} / {PASSWORD}\r\n").leak();
+        let (stream, task) = server(vec![
+            Say(GREETING),
+            Hear(EHLO),
+            Say("250-mx.test\r\n250 AUTH PLAIN LOGIN\r\n"),
+            Hear(auth),
+            Say(refusal),
+        ]);
+        let config = config(|b| {
+            b.credentials(Credentials::new("user", Secret::from(PASSWORD)))
+                .dangerous_allow_plaintext_auth(true)
+        });
+        let err = Session::over(stream, &config)
+            .await
+            .expect_err("AUTH refused");
+        (err, heard(task).await)
+    }
+
+    #[tokio::test]
+    async fn auth_lines_never_log_the_password() {
+        let blob = Base64::encode_string(format!("\0user\0{PASSWORD}").as_bytes());
+        let log = Log::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer({
+                let log = log.clone();
+                move || log.clone()
+            })
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let evidence = [
+            "C: EHLO client.test",
+            "C: AUTH PLAIN <redacted>",
+            // The reply is scrubbed (the blob starts with `\0user\0`, whose base64 stays).
+            "S: 535 5.7.8 bad credentials: AHVzZXIA******** / ********",
+            "AUTH refused",
+            // The connection's span names the server and the connection on every line.
+            "smtp{server=mx.test:25 conn=",
+        ];
+        // A test on another thread that meets a call site for the first time while this
+        // subscriber is being installed can leave it cached as wanted by nobody, and its
+        // events missing here: then the cache is rebuilt and the exchange run again.
+        let mut text = String::new();
+        for _ in 0..5 {
+            tracing::callsite::rebuild_interest_cache();
+            log.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            let (err, heard) = refused_auth(&blob).await;
+            assert!(err.is_auth(), "{err}");
+            // The password did go to the server: the checks below mean something.
+            assert_eq!(heard, format!("{EHLO}AUTH PLAIN {blob}\r\n"));
+            text = String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_owned();
+            for shown in [text.as_str(), &err.to_string(), &format!("{err:?}")] {
+                assert!(!shown.contains(PASSWORD), "the password in:\n{shown}");
+                assert!(!shown.contains(&blob), "the AUTH PLAIN blob in:\n{shown}");
+            }
+            if evidence.iter().all(|e| text.contains(e)) {
+                break;
+            }
+        }
+        for expected in evidence {
+            assert!(text.contains(expected), "no {expected:?} in:\n{text}");
+        }
     }
 }

@@ -1,10 +1,11 @@
-//! Entry points for the fuzz targets in `fuzz/` and their regression tests. Not part of
-//! the API: hidden from the documentation, no stability promise.
+//! Entry points for the fuzz targets in `fuzz/` and for their regression tests
+//! (`tests/fuzz_regressions.rs`), compiled only with the `fuzzing` feature. Not part of the
+//! API: hidden from the documentation, no stability promise.
 //!
-//! Each function feeds untrusted bytes (what a server or the API could send) through the
-//! crate's own reading code, the same calls the senders make, and checks what the crate
-//! promises about the result. They panic only when a promise is broken; errors are
-//! ordinary outcomes.
+//! Each function feeds untrusted bytes (what a server or the API could send) to the code the
+//! senders run (the SMTP session over an in-memory stream, the reply reader, the API
+//! response handling) and checks what the crate promises about the result. They panic only
+//! when a promise is broken; errors are ordinary outcomes.
 
 use std::{
     io,
@@ -14,7 +15,6 @@ use std::{
     time::Duration,
 };
 
-use mail_send::SmtpClient;
 use reqwest::{
     StatusCode,
     header::{HeaderMap, HeaderValue, RETRY_AFTER},
@@ -25,10 +25,15 @@ use zeroize::Zeroizing;
 
 use crate::{
     envelope::Envelope,
-    error::Stage,
+    error::SendError,
+    receipt::Receipt,
     reply::Reply,
     secret::{Secret, scrub, wire_forms},
-    smtp::session::{Capabilities, ReadEnd, map_mail_send, read_replies},
+    smtp::{
+        Credentials, SmtpSender, TlsMode,
+        data::DataBlock,
+        session::{After, ReadEnd, Session, read_replies},
+    },
     sparkpost::{SparkPostSender, retry_after},
 };
 
@@ -123,11 +128,36 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 fn smtp_secret_forms() -> &'static [Zeroizing<String>] {
     static FORMS: OnceLock<Vec<Zeroizing<String>>> = OnceLock::new();
-    FORMS.get_or_init(|| wire_forms(&Secret::from(FUZZ_SECRET), Some("fuzz-user")))
+    FORMS.get_or_init(|| wire_forms(&Secret::from(FUZZ_SECRET), Some(FUZZ_USER)))
 }
 
+const FUZZ_USER: &str = "fuzz-user";
 const LIMIT: Duration = Duration::from_secs(60);
-const SERVER: &str = "fuzz.invalid:25";
+
+/// The senders whose configuration the sessions use: plain SMTP, pipelining on, without
+/// and with credentials (user `fuzz-user`, password [`FUZZ_SECRET`]).
+fn smtp_sender(authenticate: bool) -> &'static SmtpSender {
+    static PLAIN: OnceLock<SmtpSender> = OnceLock::new();
+    static AUTH: OnceLock<SmtpSender> = OnceLock::new();
+    let make = || {
+        let builder = SmtpSender::builder("fuzz.invalid", 25)
+            .tls(TlsMode::None)
+            .helo_name("fuzz.test");
+        let builder = if authenticate {
+            builder
+                .credentials(Credentials::new(FUZZ_USER, Secret::from(FUZZ_SECRET)))
+                .dangerous_allow_plaintext_auth(true)
+        } else {
+            builder
+        };
+        builder.build().expect("an SMTP sender")
+    };
+    if authenticate {
+        AUTH.get_or_init(make)
+    } else {
+        PLAIN.get_or_init(make)
+    }
+}
 
 /// What the crate promises about a reply it made from server bytes (`from_server`: the
 /// lines of a multi-line reply are joined; `Reply::new` keeps the caller's text as given).
@@ -154,10 +184,7 @@ fn check_reply(reply: &Reply, from_server: bool) {
         "exactly one class: {shown:?}"
     );
     if let Some(id) = reply.queue_id() {
-        assert!(
-            !id.is_empty() && !id.contains(|c: char| c.is_whitespace() || c == ',' || c == ';'),
-            "queue id {id:?} from {shown:?}"
-        );
+        check_queue_id(&id, &shown);
     }
     let _ = reply.enhanced_code();
     let _ = reply.closes_session();
@@ -165,24 +192,72 @@ fn check_reply(reply: &Reply, from_server: bool) {
     assert!(!scrubbed.contains(FUZZ_SECRET), "secret survived scrubbing");
 }
 
+fn check_queue_id(id: &str, from: &str) {
+    assert!(
+        !id.is_empty() && !id.contains(|c: char| c.is_whitespace() || c == ',' || c == ';'),
+        "queue id {id:?} from {from:?}"
+    );
+}
+
 fn check_response(r: Response<String>) {
     check_reply(&Reply::from_response(r), true);
 }
 
+/// What a session's error promises: every reply it carries checked as above, and after a
+/// failed AUTH neither its text nor its `Debug` holds the password.
+fn check_error(e: &SendError) {
+    if let Some(reply) = e.reply() {
+        check_reply(reply, true);
+    }
+    for refusal in e.refusals() {
+        check_reply(refusal.reply(), true);
+    }
+    let shown = e.to_string();
+    if e.is_auth() {
+        assert!(!shown.contains(FUZZ_SECRET), "the password in {shown:?}");
+        assert!(
+            !format!("{e:?}").contains(FUZZ_SECRET),
+            "the password in {e:?}"
+        );
+    }
+}
+
+/// A receipt: at least one recipient accepted, the final reply positive and on one line,
+/// every refusal's reply checked.
+fn check_receipt(receipt: &Receipt) {
+    assert!(receipt.accepted_count() >= 1, "a receipt for nobody");
+    let response = receipt.response();
+    assert!(
+        response.starts_with('2') && !response.contains('\n'),
+        "the final reply {response:?}"
+    );
+    if let Some(id) = receipt.id() {
+        check_queue_id(id, response);
+    }
+    for refusal in receipt.rejected() {
+        check_reply(refusal.reply(), true);
+    }
+}
+
 /// A byte stream from an SMTP server, read as a session reads it.
 ///
-/// `data[0]`: bits 0-2 give how many pipelined replies are expected (1 to 8); bit 7 skips
-/// the greeting and EHLO. `data[1]`: the size of each read (0 is 4096). The rest is what
-/// the server sends, in turns separated by [`TURN`] (`0xFF`): the greeting, the EHLO reply,
-/// the pipelined replies, the reply after the final dot.
+/// `data[0]`: bits 0-2 give how many pipelined replies are expected (1 to 8: MAIL FROM,
+/// the RCPT TOs, DATA; at least one recipient); bit 6 authenticates (user `fuzz-user`,
+/// password [`FUZZ_SECRET`]); bit 7 runs the pipelined reply reader alone. `data[1]`: the
+/// size of each read (0 is 4096). The rest is what the server sends, in turns separated by
+/// [`TURN`] (`0xFF`): the greeting, the EHLO reply, (AUTH's replies,) the pipelined
+/// replies, the reply after the final dot, RSET's and QUIT's.
 ///
-/// The session's steps, over an in-memory connection: the greeting (`SmtpClient::read`),
-/// EHLO and the capabilities taken from it, a batch of pipelined replies
-/// (`session::read_replies`, the code `envelope_pipelined` runs), then the reply after the
-/// final dot and its queue id. Checks: every reply shows on one line starting with its
-/// code, is in exactly one class, has a well-formed queue id if any, and scrubbing removes
-/// the secret; `read_replies` returns at most the replies asked for, all of them unless it
-/// reports how reading ended, and the same replies however the bytes are split into reads.
+/// The session (`smtp::session::Session::over` on an in-memory connection: greeting, EHLO
+/// or HELO, AUTH, one transaction, pipelined when offered, RSET if it failed, QUIT).
+/// Checks: every reply in an error or a receipt shows on one line starting with its code,
+/// is in exactly one class, has a well-formed queue id if any, and scrubbing removes the
+/// secret; a failed AUTH does not show the password; a receipt has an accepted recipient
+/// and a positive final reply.
+///
+/// The reply reader alone (`session::read_replies`, what the pipelined transaction reads
+/// with): at most the replies asked for, all of them unless it reports how reading ended,
+/// and the same replies however the bytes are split into reads.
 pub fn smtp_session(data: &[u8]) {
     let [mode, chunk, stream @ ..] = data else {
         return;
@@ -193,86 +268,75 @@ pub fn smtp_session(data: &[u8]) {
     } else {
         usize::from(*chunk)
     };
-    let greet = mode & 0x80 == 0;
-
     runtime().block_on(async {
-        let mut client = SmtpClient {
-            stream: Script::new(stream, chunk),
-            timeout: LIMIT,
-        };
-        if greet {
-            match client.read().await {
-                Ok(r) => check_response(r),
-                Err(e) => {
-                    let _ = map_mail_send(e, SERVER, Stage::Greeting, LIMIT).to_string();
-                    return;
-                }
-            }
-            match client.ehlo("fuzz.test").await {
-                Ok(r) => {
-                    let caps = Capabilities::from(&r);
-                    let _ = format!("{caps:?}");
-                }
-                // A server that does not know EHLO: HELO, as `session::ehlo` does.
-                Err(mail_send::Error::UnexpectedReply(r)) if (500..=502).contains(&r.code) => {
-                    check_response(r);
-                    match client.cmd(b"HELO fuzz.test\r\n").await {
-                        Ok(r) => check_response(r),
-                        Err(e) => {
-                            let _ = map_mail_send(e, SERVER, Stage::Ehlo, LIMIT).to_string();
-                            return;
-                        }
-                    }
-                }
-                Err(e) => {
-                    let e = map_mail_send(e, SERVER, Stage::Ehlo, LIMIT);
-                    if let Some(reply) = e.reply() {
-                        check_reply(reply, true);
-                    }
-                    let _ = e.to_string();
-                    return;
-                }
-            }
-        }
-        let (replies, end) = read_replies(&mut client.stream, n, LIMIT).await;
-        assert!(replies.len() <= n, "{} replies for {n}", replies.len());
-        if end.is_none() {
-            assert_eq!(replies.len(), n, "all replies unless reading ended early");
-        }
-        assert!(
-            !matches!(end, Some(ReadEnd::Timeout)),
-            "an in-memory stream never times out"
-        );
-        if !greet {
-            // The same bytes in reads of 4096, and a byte at a time: the same replies.
-            let joined = Script::joined(stream);
-            for other_chunk in [4096, 1] {
-                let mut other = Script::new(&joined, other_chunk);
-                let (again, again_end) = read_replies(&mut other, n, LIMIT).await;
-                assert_eq!(
-                    replies, again,
-                    "replies depend on how the bytes are split (reads of {chunk} vs {other_chunk})"
-                );
-                assert_eq!(
-                    end.is_some(),
-                    again_end.is_some(),
-                    "{end:?} vs {again_end:?}"
-                );
-            }
-        }
-        let complete = end.is_none();
-        for r in replies {
-            check_response(r);
-        }
-        if complete {
-            match client.read().await {
-                Ok(r) => check_response(r),
-                Err(e) => {
-                    let _ = map_mail_send(e, SERVER, Stage::DataEnd, LIMIT).to_string();
-                }
-            }
+        if mode & 0x80 != 0 {
+            reply_reader(stream, chunk, n).await;
+        } else {
+            session(stream, chunk, n, mode & 0x40 != 0).await;
         }
     });
+}
+
+async fn session(stream: &[u8], chunk: usize, n: usize, authenticate: bool) {
+    let config = smtp_sender(authenticate).config();
+    let mut session = match Session::over(Script::new(stream, chunk), config).await {
+        Ok(session) => session,
+        Err(e) => return check_error(&e),
+    };
+    let recipients: Vec<String> = (1..=n.saturating_sub(2).max(1))
+        .map(|i| format!("rcpt{i}@example.net"))
+        .collect();
+    let envelope = match Envelope::new("alice@example.com", recipients) {
+        Ok(e) => e,
+        Err(e) => panic!("the fixed envelope is valid: {e}"),
+    };
+    let data = DataBlock::new(None, b"Subject: fuzz\r\n\r\nbody\r\n");
+    match session.transact(config, &envelope, &data, false).await {
+        Ok(receipt) => check_receipt(&receipt),
+        Err(failure) => {
+            check_error(&failure.error);
+            match failure.after {
+                After::Dead => return,
+                After::Reset => {
+                    if !session.reset(config).await {
+                        return;
+                    }
+                }
+                After::Clean => {}
+            }
+        }
+    }
+    session.quit(config).await;
+}
+
+async fn reply_reader(stream: &[u8], chunk: usize, n: usize) {
+    let (replies, end) = read_replies(&mut Script::new(stream, chunk), n, LIMIT).await;
+    assert!(replies.len() <= n, "{} replies for {n}", replies.len());
+    if end.is_none() {
+        assert_eq!(replies.len(), n, "all replies unless reading ended early");
+    }
+    assert!(
+        !matches!(end, Some(ReadEnd::Timeout)),
+        "an in-memory stream never times out"
+    );
+    // The same bytes in reads of 4096, and a byte at a time: the same replies.
+    let joined = Script::joined(stream);
+    for other_chunk in [4096, 1] {
+        let mut other = Script::new(&joined, other_chunk);
+        let (again, again_end) = read_replies(&mut other, n, LIMIT).await;
+        assert_eq!(
+            replies, again,
+            "replies depend on how the bytes are split (reads of {chunk} vs {other_chunk})"
+        );
+        assert_eq!(
+            end.is_some(),
+            again_end.is_some(),
+            "{end:?} vs {again_end:?}"
+        );
+    }
+    for r in replies {
+        check_response(r);
+    }
 }
 
 /// A reply built from a code and text, as [`Reply::new`] does for callers: the same checks
