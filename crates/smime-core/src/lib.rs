@@ -59,40 +59,26 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod canon;
-mod certcheck;
-mod clock;
-mod cms_build;
-mod compose;
-mod der_frame;
-mod eml;
-mod encoding;
+mod build;
 mod error;
-mod header;
-mod key_transport;
 mod keys;
-mod pem;
+mod message;
 mod read;
-mod signer;
-#[cfg(feature = "aws-lc")]
-mod signer_aws;
 
-pub use canon::MAX_MIME_DEPTH;
-pub use certcheck::{MAX_RSA_BITS, MIN_RSA_BITS};
-pub use clock::{Clock, FixedClock, SystemClock};
-pub use cms_build::Cipher;
-pub use compose::{Options, Protected, Protector, SignMode};
-pub use eml::{Email, Mailbox, Recipient, RecipientKind};
+pub use build::MAX_MIME_DEPTH;
+pub use build::{Cipher, Clock, FixedClock, Options, Protected, Protector, SignMode, SystemClock};
 pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
-pub use header::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
+#[cfg(feature = "aws-lc")]
+pub use keys::AwsLcSigningKey;
 pub use keys::{KeyBackend, KeyStore, MAX_CERTS_PER_FILE, MAX_KEY_FILE, RecipientKey, Signer};
+pub use keys::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use keys::{RsaSigningKey, SigningFailure, SigningKey};
+pub use message::{Email, Mailbox, Recipient, RecipientKind};
+pub use message::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,
 };
-pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
-#[cfg(feature = "aws-lc")]
-pub use signer_aws::AwsLcSigningKey;
 
 /// Re-exported so that callers can name the types in our signatures.
 pub use rand_core;

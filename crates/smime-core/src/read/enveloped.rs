@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use super::tlv::Tlv;
 use super::{ReadError, RecipientKeyPair, decode_lenient, malformed};
-use crate::Cipher;
+use crate::build::Cipher;
 
 /// At most this many RecipientInfos are read from one EnvelopedData.
 pub(super) const MAX_RECIPIENTS: usize = 1024;

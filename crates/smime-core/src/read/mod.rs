@@ -33,7 +33,7 @@ use pkcs1::DecodeRsaPrivateKey;
 use pkcs8::DecodePrivateKey;
 use x509_cert::Certificate;
 
-use crate::Cipher;
+use crate::build::Cipher;
 pub use error::ReadError;
 use error::malformed;
 use mime::Entity;
@@ -288,10 +288,11 @@ impl Reader {
     /// belong to `cert`.
     pub fn with_recipient_key(mut self, key: &[u8], cert: &Certificate) -> Result<Self, ReadError> {
         let key = parse_private_key(key)?;
-        let public =
-            crate::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| ReadError::Key {
+        let public = crate::keys::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
+            ReadError::Key {
                 reason: format!("{}: not an RSA certificate", describe_cert(cert)),
-            })?;
+            }
+        })?;
         if rsa::PublicKey::from(&key) != public {
             return Err(ReadError::Key {
                 reason: format!(
@@ -315,11 +316,11 @@ impl Reader {
     pub fn with_recipient_pem(self, pem: &[u8]) -> Result<Self, ReadError> {
         let key = parse_private_key(pem)?;
         let public = rsa::PublicKey::from(&key);
-        let cert = crate::pem::blocks(pem)
+        let cert = crate::keys::pem::blocks(pem)
             .iter()
             .filter(|b| b.label == "CERTIFICATE")
             .filter_map(|b| Certificate::from_der(&b.der).ok())
-            .find(|c| crate::certcheck::rsa_public_key_unchecked(c).as_ref() == Some(&public))
+            .find(|c| crate::keys::certcheck::rsa_public_key_unchecked(c).as_ref() == Some(&public))
             .ok_or_else(|| ReadError::Key {
                 reason: "no certificate in the file matches the private key".to_owned(),
             })?;
@@ -439,7 +440,7 @@ fn parse_private_key(data: &[u8]) -> Result<rsa::PrivateKey, ReadError> {
     let err = |reason: &str| ReadError::Key {
         reason: reason.to_owned(),
     };
-    let blocks = crate::pem::blocks(data);
+    let blocks = crate::keys::pem::blocks(data);
     if blocks.is_empty() {
         return rsa::PrivateKey::from_pkcs8_der(data)
             .or_else(|_| rsa::PrivateKey::from_pkcs1_der(data))

@@ -278,7 +278,7 @@ pub(super) fn verify(
                 signer: who.clone(),
             }
         })?;
-        let public = crate::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
+        let public = crate::keys::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
             ReadError::Unsupported {
                 layer,
                 what: "signer key",

@@ -30,7 +30,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 use zeroize::Zeroizing;
 
-use crate::der_frame::{
+use super::der_frame::{
     CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, SET, header, tlv_len,
 };
 use crate::error::ProtectError;

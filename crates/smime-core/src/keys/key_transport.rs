@@ -11,7 +11,7 @@
 use rand_core::CryptoRng;
 use x509_cert::Certificate;
 
-use crate::keys::{KeyBackend, RecipientKey};
+use super::store::{KeyBackend, RecipientKey};
 
 /// The implementation that wraps keys for one recipient certificate.
 pub(crate) enum KeyWrap {

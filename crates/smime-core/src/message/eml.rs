@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use mail_parser::{Address, MessageParser};
 
+use super::header::{Field, Header, HeaderProblem, LimitProblem, MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 use crate::error::ParseError;
-use crate::header::{Field, Header, HeaderProblem, LimitProblem, MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 
 /// A mailbox: an address and, when the header gave one, a display name (RFC 2047 decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,7 @@ impl Email {
             return Err(ParseError::Empty);
         }
         let data = to_crlf(input);
-        crate::header::check_limits(&data).map_err(|e| match e {
+        super::header::check_limits(&data).map_err(|e| match e {
             LimitProblem::SectionTooLarge => ParseError::HeaderTooLarge {
                 limit: MAX_HEADER_SIZE,
             },
@@ -208,8 +208,8 @@ impl Email {
             // UTF-8 when the body is UTF-8 rather than mislabel it. The content is what counts:
             // a quoted-printable or base64 body is ASCII whatever it holds.
             let decoded = match header.transfer_encoding().as_str() {
-                "quoted-printable" => Cow::Owned(crate::encoding::qp_decode_lenient(&self.body)),
-                "base64" => crate::encoding::base64_decode_lenient(&self.body)
+                "quoted-printable" => Cow::Owned(super::encoding::qp_decode_lenient(&self.body)),
+                "base64" => super::encoding::base64_decode_lenient(&self.body)
                     .map_or(Cow::Borrowed(&self.body[..]), Cow::Owned),
                 _ => Cow::Borrowed(&self.body[..]),
             };
@@ -228,24 +228,9 @@ impl Email {
         header
     }
 
-    /// The MIME entity exactly as it will be signed or encrypted: the `Content-*` fields and
-    /// the body, canonical (CRLF) and 7-bit (RFC 8551 §3.1), every part's decoded content
-    /// unchanged.
-    ///
-    /// # Errors
-    /// [`ParseError`] when the MIME structure is too deep, a part's header is unreadable, or a
-    /// part's encoding cannot be made 7-bit.
-    pub fn prepared_entity(&self) -> Result<Vec<u8>, ParseError> {
-        let mut entity = Vec::with_capacity(self.body.len() + 1024);
-        crate::canon::prepare_entity(
-            &self.entity_header(),
-            &self.body,
-            "text/plain; charset=us-ascii",
-            0,
-            "",
-            &mut entity,
-        )?;
-        Ok(entity)
+    /// The body, CRLF, as it follows the header.
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
     }
 }
 

@@ -13,10 +13,10 @@ use pkcs8::DecodePrivateKey;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-use crate::certcheck::{self, Purpose};
+use super::certcheck::{self, Purpose};
+use super::pem;
+use super::signer::{RsaSigningKey, SigningKey};
 use crate::error::{CertProblem, KeyError, KeyFileKind};
-use crate::pem;
-use crate::signer::{RsaSigningKey, SigningKey};
 
 /// Largest key or certificate file read, in bytes. Checked on the file's metadata before
 /// reading, and again while reading (pipes and devices have no size).
@@ -76,7 +76,7 @@ pub struct RecipientKey {
     address: String,
     cert: Certificate,
     public: rsa::PublicKey,
-    wrap: crate::key_transport::KeyWrap,
+    wrap: super::key_transport::KeyWrap,
     path: PathBuf,
 }
 
@@ -96,7 +96,7 @@ impl RecipientKey {
     pub(crate) fn public_key(&self) -> &rsa::PublicKey {
         &self.public
     }
-    pub(crate) fn key_wrap(&self) -> &crate::key_transport::KeyWrap {
+    pub(crate) fn key_wrap(&self) -> &super::key_transport::KeyWrap {
         &self.wrap
     }
     pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
@@ -435,7 +435,7 @@ impl KeyStore {
                     Ok(public) => {
                         let key = Arc::new(RecipientKey {
                             address: address.to_owned(),
-                            wrap: crate::key_transport::KeyWrap::new(&cert, self.backend),
+                            wrap: super::key_transport::KeyWrap::new(&cert, self.backend),
                             cert,
                             public,
                             path: path.clone(),
@@ -592,8 +592,8 @@ impl KeyBackend {
             #[cfg(feature = "aws-lc")]
             KeyBackend::AwsLc => {
                 let key = match format {
-                    KeyFormat::Pkcs8 => crate::AwsLcSigningKey::from_pkcs8_der(der),
-                    KeyFormat::Pkcs1 => crate::AwsLcSigningKey::from_pkcs1_der(der),
+                    KeyFormat::Pkcs8 => super::signer_aws::AwsLcSigningKey::from_pkcs8_der(der),
+                    KeyFormat::Pkcs1 => super::signer_aws::AwsLcSigningKey::from_pkcs1_der(der),
                 }
                 .map_err(|e| unusable(&e))?;
                 Ok(Arc::new(key))

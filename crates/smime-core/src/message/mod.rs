@@ -1,0 +1,13 @@
+//! The message format both directions share: RFC 5322 header sections (`header`), the `.eml`
+//! with its addresses (`eml`: [`Email`]) and the MIME transfer encodings (`encoding`).
+//!
+//! Shared because a message is a message either way: building parses the `.eml` it is given
+//! and writes its header and encoded parts; reading splits the same kind of header and decodes
+//! the same encodings to find each S/MIME layer. Nothing here knows about CMS or keys.
+
+pub(crate) mod eml;
+pub(crate) mod encoding;
+pub(crate) mod header;
+
+pub use eml::{Email, Mailbox, Recipient, RecipientKind};
+pub use header::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
