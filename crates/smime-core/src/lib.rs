@@ -62,19 +62,21 @@
 mod build;
 mod error;
 mod keys;
+mod limits;
 mod message;
 mod read;
 
-pub use build::MAX_MIME_DEPTH;
 pub use build::{Cipher, Clock, FixedClock, Options, Protected, Protector, SignMode, SystemClock};
 pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
 #[cfg(feature = "aws-lc")]
 pub use keys::AwsLcSigningKey;
-pub use keys::{KeyBackend, KeyStore, MAX_CERTS_PER_FILE, MAX_KEY_FILE, RecipientKey, Signer};
-pub use keys::{MAX_RSA_BITS, MIN_RSA_BITS};
+pub use keys::{KeyBackend, KeyStore, RecipientKey, Signer};
 pub use keys::{RsaSigningKey, SigningFailure, SigningKey};
+pub use limits::{
+    MAX_CERTS_PER_FILE, MAX_FIELD_SIZE, MAX_HEADER_SIZE, MAX_KEY_FILE, MAX_MIME_DEPTH,
+    MAX_RSA_BITS, MIN_RSA_BITS,
+};
 pub use message::{Email, Mailbox, Recipient, RecipientKind};
-pub use message::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,

@@ -9,17 +9,12 @@
 //! byte for byte.
 
 use crate::error::ParseError;
+use crate::limits::{MAX_7BIT_LINE, MAX_MIME_DEPTH};
 use crate::message::Email;
 use crate::message::encoding::{
     base64_decode_lenient, base64_lines, qp_decode_lenient, qp_encode_text,
 };
 use crate::message::header::{ContentType, Header, memchr_crlf};
-
-/// Deepest MIME nesting accepted; deeper input is refused rather than recursed into.
-pub const MAX_MIME_DEPTH: usize = 64;
-
-/// Longest line (without CRLF) that may pass unencoded (RFC 5322 §2.1.1).
-const MAX_7BIT_LINE: usize = 998;
 
 // `Email::prepared_entity` is written here rather than in `message/eml.rs`: making an entity
 // canonical is building's business, and `message/` depends on neither direction.

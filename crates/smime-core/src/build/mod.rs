@@ -12,7 +12,6 @@ mod cms_build;
 mod compose;
 mod der_frame;
 
-pub use canon::MAX_MIME_DEPTH;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cms_build::Cipher;
 pub use compose::{Options, Protected, Protector, SignMode};

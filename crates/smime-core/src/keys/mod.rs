@@ -13,8 +13,7 @@ mod signer;
 mod signer_aws;
 mod store;
 
-pub use certcheck::{MAX_RSA_BITS, MIN_RSA_BITS};
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::AwsLcSigningKey;
-pub use store::{KeyBackend, KeyStore, MAX_CERTS_PER_FILE, MAX_KEY_FILE, RecipientKey, Signer};
+pub use store::{KeyBackend, KeyStore, RecipientKey, Signer};

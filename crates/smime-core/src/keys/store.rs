@@ -17,15 +17,7 @@ use super::certcheck::{self, Purpose};
 use super::pem;
 use super::signer::{RsaSigningKey, SigningKey};
 use crate::error::{CertProblem, KeyError, KeyFileKind};
-
-/// Largest key or certificate file read, in bytes. Checked on the file's metadata before
-/// reading, and again while reading (pipes and devices have no size).
-pub const MAX_KEY_FILE: u64 = 1024 * 1024;
-
-/// Most certificates read from one file. A sender's chain or a recipient's file holds a
-/// handful; a file with more is a CA bundle or an attack, and every one of its certificates
-/// would be sent with each signature.
-pub const MAX_CERTS_PER_FILE: usize = 100;
+use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The sender's signing identity: key, certificate and the chain to send along.
 pub struct Signer {
@@ -309,19 +301,19 @@ impl KeyStore {
         };
         let (cert, cert_path) = certs.remove(at);
         if self.check_certificates {
-            if key.bits() < certcheck::MIN_RSA_BITS || key.bits() > certcheck::MAX_RSA_BITS {
+            if key.bits() < MIN_RSA_BITS || key.bits() > MAX_RSA_BITS {
                 return Err(KeyError::Rejected {
                     path: cert_path,
                     address: address.to_owned(),
-                    problem: if key.bits() < certcheck::MIN_RSA_BITS {
+                    problem: if key.bits() < MIN_RSA_BITS {
                         CertProblem::KeyTooShort {
                             bits: key.bits(),
-                            min: certcheck::MIN_RSA_BITS,
+                            min: MIN_RSA_BITS,
                         }
                     } else {
                         CertProblem::KeyTooLong {
                             bits: key.bits(),
-                            max: certcheck::MAX_RSA_BITS,
+                            max: MAX_RSA_BITS,
                         }
                     },
                 });
@@ -617,12 +609,12 @@ fn load_private_key(
     // The size first: a huge key is slow to load and slower to use (no certificate check
     // turns this off: it bounds the work, it is not a trust decision).
     if let Some(bits) = private_key_bits(&parsed.der, parsed.format)
-        && bits > certcheck::MAX_RSA_BITS
+        && bits > MAX_RSA_BITS
     {
         return Err(KeyError::KeyTooLong {
             path: path.to_owned(),
             bits,
-            max: certcheck::MAX_RSA_BITS,
+            max: MAX_RSA_BITS,
         });
     }
     let key = backend

@@ -10,4 +10,3 @@ pub(crate) mod encoding;
 pub(crate) mod header;
 
 pub use eml::{Email, Mailbox, Recipient, RecipientKind};
-pub use header::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};

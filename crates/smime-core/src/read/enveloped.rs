@@ -17,8 +17,7 @@ use super::tlv::Tlv;
 use super::{ReadError, RecipientKeyPair, decode_lenient, malformed};
 use crate::build::Cipher;
 
-/// At most this many RecipientInfos are read from one EnvelopedData.
-pub(super) const MAX_RECIPIENTS: usize = 1024;
+pub(super) use crate::limits::MAX_RECIPIENTS;
 
 /// An EnvelopedData, taken apart.
 #[derive(Debug)]

@@ -4,8 +4,7 @@
 use crate::message::encoding::base64_decode_lenient;
 use crate::message::header::{ContentType, Header, HeaderProblem};
 
-/// Longest boundary accepted (RFC 2046 allows 70; some agents write a little more).
-const MAX_BOUNDARY: usize = 100;
+use crate::limits::MAX_BOUNDARY;
 
 /// What one entity (a whole message, or what a layer held) turned out to be.
 #[derive(Debug)]

@@ -38,11 +38,7 @@ pub use error::ReadError;
 use error::malformed;
 use mime::Entity;
 
-/// The largest message [`Reader::open`] and [`parse_cms`] accept by default, in bytes.
-pub const MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
-
-/// How many S/MIME layers one message may have (signed inside encrypted counts two).
-pub const MAX_LAYERS: usize = 8;
+pub use crate::limits::{MAX_LAYERS, MAX_MESSAGE_SIZE};
 
 /// A signer whose signature verified.
 #[derive(Debug, Clone)]
