@@ -60,23 +60,24 @@
 #![warn(missing_docs)]
 
 mod build;
-mod error;
 mod keys;
 mod limits;
 mod message;
 mod read;
 
-pub use build::{Cipher, Clock, FixedClock, Options, Protected, Protector, SignMode, SystemClock};
-pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
+pub use build::{
+    Cipher, Clock, FixedClock, Options, ProtectError, Protected, Protector, SignMode, SystemClock,
+};
 #[cfg(feature = "aws-lc")]
 pub use keys::AwsLcSigningKey;
+pub use keys::{CertProblem, KeyError, KeyFileKind};
 pub use keys::{KeyBackend, KeyStore, RecipientKey, Signer};
 pub use keys::{RsaSigningKey, SigningFailure, SigningKey};
 pub use limits::{
     MAX_CERTS_PER_FILE, MAX_FIELD_SIZE, MAX_HEADER_SIZE, MAX_KEY_FILE, MAX_MIME_DEPTH,
     MAX_RSA_BITS, MIN_RSA_BITS,
 };
-pub use message::{Email, Mailbox, Recipient, RecipientKind};
+pub use message::{Email, Mailbox, ParseError, Recipient, RecipientKind};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,

@@ -8,9 +8,9 @@
 //! Content-ID, disposition, charset, format=flowed) stays as it was. Decoded content is kept
 //! byte for byte.
 
-use crate::error::ParseError;
 use crate::limits::{MAX_7BIT_LINE, MAX_MIME_DEPTH};
 use crate::message::Email;
+use crate::message::ParseError;
 use crate::message::encoding::{
     base64_decode_lenient, base64_lines, qp_decode_lenient, qp_encode_text,
 };

@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 use super::der_frame::{
     CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, SET, header, tlv_len,
 };
-use crate::error::ProtectError;
+use super::error::ProtectError;
 use crate::keys::{RecipientKey, Signer};
 
 /// The content-encryption algorithm of an EnvelopedData.

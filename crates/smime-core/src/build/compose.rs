@@ -7,7 +7,7 @@ use rand_core::CryptoRng;
 
 use super::clock::{Clock, SystemClock};
 use super::cms_build::{Cipher, enveloped_data, signed_data};
-use crate::error::ProtectError;
+use super::error::ProtectError;
 use crate::keys::{KeyStore, RecipientKey};
 use crate::message::encoding::{Base64Lines, base64_lines, base64_lines_len};
 use crate::message::{Email, Recipient};

@@ -11,7 +11,9 @@ mod clock;
 mod cms_build;
 mod compose;
 mod der_frame;
+mod error;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use cms_build::Cipher;
 pub use compose::{Options, Protected, Protector, SignMode};
+pub use error::ProtectError;

@@ -13,7 +13,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 
-use crate::error::CertProblem;
+use super::error::CertProblem;
 use crate::limits::{MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).

@@ -6,6 +6,7 @@
 //! this: building signs and encrypts with these keys, reading decrypts with them.
 
 pub(crate) mod certcheck;
+mod error;
 mod key_transport;
 pub(crate) mod pem;
 mod signer;
@@ -13,6 +14,7 @@ mod signer;
 mod signer_aws;
 mod store;
 
+pub use error::{CertProblem, KeyError, KeyFileKind};
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::AwsLcSigningKey;

@@ -14,9 +14,9 @@ use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
 use super::certcheck::{self, Purpose};
+use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::pem;
 use super::signer::{RsaSigningKey, SigningKey};
-use crate::error::{CertProblem, KeyError, KeyFileKind};
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The sender's signing identity: key, certificate and the chain to send along.

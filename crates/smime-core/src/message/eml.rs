@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use mail_parser::{Address, MessageParser};
 
+use super::error::ParseError;
 use super::header::{Field, Header, HeaderProblem, LimitProblem};
-use crate::error::ParseError;
 use crate::limits::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 
 /// A mailbox: an address and, when the header gave one, a display name (RFC 2047 decoded).

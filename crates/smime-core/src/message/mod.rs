@@ -7,6 +7,8 @@
 
 pub(crate) mod eml;
 pub(crate) mod encoding;
+mod error;
 pub(crate) mod header;
 
 pub use eml::{Email, Mailbox, Recipient, RecipientKind};
+pub use error::ParseError;
