@@ -5,6 +5,7 @@
 //! `signer_aws`) and [`RecipientKey`]s (key transport: `key_transport`). Both directions use
 //! this: building signs and encrypts with these keys, reading decrypts with them.
 
+mod backend;
 pub(crate) mod certcheck;
 mod error;
 mod key_transport;
@@ -14,8 +15,9 @@ mod signer;
 mod signer_aws;
 mod store;
 
+pub use backend::KeyBackend;
 pub use error::{CertProblem, KeyError, KeyFileKind};
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::AwsLcSigningKey;
-pub use store::{KeyBackend, KeyStore, RecipientKey, Signer};
+pub use store::{KeyStore, RecipientKey, Signer};

@@ -9,14 +9,16 @@ use std::time::SystemTime;
 use cms::cert::IssuerAndSerialNumber;
 use der::Decode;
 use pkcs1::DecodeRsaPrivateKey;
-use pkcs8::DecodePrivateKey;
+use rand_core::CryptoRng;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
+use super::backend::{KeyBackend, KeyFormat};
 use super::certcheck::{self, Purpose};
 use super::error::{CertProblem, KeyError, KeyFileKind};
+use super::key_transport::KeyWrap;
 use super::pem;
-use super::signer::{RsaSigningKey, SigningKey};
+use super::signer::SigningKey;
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The sender's signing identity: key, certificate and the chain to send along.
@@ -68,7 +70,7 @@ pub struct RecipientKey {
     address: String,
     cert: Certificate,
     public: rsa::PublicKey,
-    wrap: super::key_transport::KeyWrap,
+    wrap: KeyWrap,
     path: PathBuf,
 }
 
@@ -85,11 +87,15 @@ impl RecipientKey {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    pub(crate) fn public_key(&self) -> &rsa::PublicKey {
-        &self.public
-    }
-    pub(crate) fn key_wrap(&self) -> &super::key_transport::KeyWrap {
-        &self.wrap
+    /// Encrypts the content-encryption key `cek` to this recipient, with the implementation
+    /// its [`KeyBackend`] chose. The error is a reason, for
+    /// [`ProtectError::Encrypt`](crate::ProtectError::Encrypt).
+    pub(crate) fn encrypt_key<R: CryptoRng + ?Sized>(
+        &self,
+        cek: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>, String> {
+        self.wrap.encrypt(&self.public, cek, rng)
     }
     pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
         issuer_and_serial(&self.cert)
@@ -427,7 +433,7 @@ impl KeyStore {
                     Ok(public) => {
                         let key = Arc::new(RecipientKey {
                             address: address.to_owned(),
-                            wrap: super::key_transport::KeyWrap::new(&cert, self.backend),
+                            wrap: KeyWrap::new(&cert, self.backend),
                             cert,
                             public,
                             path: path.clone(),
@@ -524,74 +530,11 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     Ok(data)
 }
 
-/// Which implementation holds private keys loaded from files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyBackend {
-    /// RustCrypto `rsa`: pure Rust, constant-time.
-    RustCrypto,
-    /// aws-lc-rs: native assembly RSA, about ten times faster (feature `aws-lc`).
-    #[cfg(feature = "aws-lc")]
-    AwsLc,
-}
-
-impl Default for KeyBackend {
-    /// aws-lc-rs when the `aws-lc` feature is on, RustCrypto otherwise.
-    fn default() -> Self {
-        #[cfg(feature = "aws-lc")]
-        return KeyBackend::AwsLc;
-        #[cfg(not(feature = "aws-lc"))]
-        return KeyBackend::RustCrypto;
-    }
-}
-
-/// How the private key was encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyFormat {
-    Pkcs8,
-    Pkcs1,
-}
-
 /// A private key's DER (wiped on drop) and the certificates found beside it.
 struct ParsedKey {
     der: Zeroizing<Vec<u8>>,
     format: KeyFormat,
     certs: Vec<Certificate>,
-}
-
-impl KeyBackend {
-    fn signing_key(self, der: &[u8], format: KeyFormat) -> Result<Arc<dyn SigningKey>, String> {
-        let unusable = |e: &dyn std::fmt::Display| match format {
-            KeyFormat::Pkcs8 => {
-                format!("the PRIVATE KEY block is not a usable RSA PKCS#8 key ({e})")
-            }
-            KeyFormat::Pkcs1 => {
-                format!("the RSA PRIVATE KEY block is not a usable PKCS#1 key ({e})")
-            }
-        };
-        match self {
-            KeyBackend::RustCrypto => {
-                let key = match format {
-                    KeyFormat::Pkcs8 => {
-                        rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| unusable(&e))
-                    }
-                    KeyFormat::Pkcs1 => {
-                        rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| unusable(&e))
-                    }
-                }?;
-                Ok(Arc::new(RsaSigningKey::new(key)))
-            }
-            #[cfg(feature = "aws-lc")]
-            KeyBackend::AwsLc => {
-                let key = match format {
-                    KeyFormat::Pkcs8 => super::signer_aws::AwsLcSigningKey::from_pkcs8_der(der),
-                    KeyFormat::Pkcs1 => super::signer_aws::AwsLcSigningKey::from_pkcs1_der(der),
-                }
-                .map_err(|e| unusable(&e))?;
-                Ok(Arc::new(key))
-            }
-        }
-    }
 }
 
 /// Reads a private key file with `backend`: PKCS#8 or PKCS#1 PEM (text around the block
