@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use pkcs1::DecodeRsaPrivateKey;
-use pkcs8::DecodePrivateKey;
-
+use super::private_key::{KeyFormat, PrivateKeyDer};
 use super::signer::{RsaSigningKey, SigningKey};
 #[cfg(feature = "aws-lc")]
 use super::signer_aws::AwsLcSigningKey;
@@ -32,24 +30,11 @@ impl Default for KeyBackend {
     }
 }
 
-/// How the private key was encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyFormat {
-    /// PKCS#8 `PrivateKeyInfo` (`PRIVATE KEY`).
-    Pkcs8,
-    /// PKCS#1 `RSAPrivateKey` (`RSA PRIVATE KEY`).
-    Pkcs1,
-}
-
 impl KeyBackend {
-    /// Loads the private key `der` (encoded as `format`) into this implementation. The error
-    /// is a reason, for [`KeyError::Invalid`](crate::KeyError::Invalid).
-    pub(crate) fn signing_key(
-        self,
-        der: &[u8],
-        format: KeyFormat,
-    ) -> Result<Arc<dyn SigningKey>, String> {
-        let unusable = |e: &dyn std::fmt::Display| match format {
+    /// Loads `key` into this implementation. The error is a reason, for
+    /// [`KeyError::Invalid`](crate::KeyError::Invalid).
+    pub(crate) fn signing_key(self, key: &PrivateKeyDer) -> Result<Arc<dyn SigningKey>, String> {
+        let unusable = |e: &dyn std::fmt::Display| match key.format {
             KeyFormat::Pkcs8 => {
                 format!("the PRIVATE KEY block is not a usable RSA PKCS#8 key ({e})")
             }
@@ -59,21 +44,14 @@ impl KeyBackend {
         };
         match self {
             KeyBackend::RustCrypto => {
-                let key = match format {
-                    KeyFormat::Pkcs8 => {
-                        rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| unusable(&e))
-                    }
-                    KeyFormat::Pkcs1 => {
-                        rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| unusable(&e))
-                    }
-                }?;
+                let key = key.to_rsa().map_err(|e| unusable(&e))?;
                 Ok(Arc::new(RsaSigningKey::new(key)))
             }
             #[cfg(feature = "aws-lc")]
             KeyBackend::AwsLc => {
-                let key = match format {
-                    KeyFormat::Pkcs8 => AwsLcSigningKey::from_pkcs8_der(der),
-                    KeyFormat::Pkcs1 => AwsLcSigningKey::from_pkcs1_der(der),
+                let key = match key.format {
+                    KeyFormat::Pkcs8 => AwsLcSigningKey::from_pkcs8_der(&key.der),
+                    KeyFormat::Pkcs1 => AwsLcSigningKey::from_pkcs1_der(&key.der),
                 }
                 .map_err(|e| unusable(&e))?;
                 Ok(Arc::new(key))

@@ -10,6 +10,7 @@ pub(crate) mod certcheck;
 mod error;
 mod key_transport;
 pub(crate) mod pem;
+pub(crate) mod private_key;
 mod signer;
 #[cfg(feature = "aws-lc")]
 mod signer_aws;

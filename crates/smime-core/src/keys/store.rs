@@ -8,16 +8,16 @@ use std::time::SystemTime;
 
 use cms::cert::IssuerAndSerialNumber;
 use der::Decode;
-use pkcs1::DecodeRsaPrivateKey;
 use rand_core::CryptoRng;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-use super::backend::{KeyBackend, KeyFormat};
+use super::backend::KeyBackend;
 use super::certcheck::{self, Purpose};
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::key_transport::KeyWrap;
-use super::pem;
+use super::pem::{self, PemBlock};
+use super::private_key::{self, PrivateKeyDer};
 use super::signer::SigningKey;
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
@@ -530,13 +530,6 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     Ok(data)
 }
 
-/// A private key's DER (wiped on drop) and the certificates found beside it.
-struct ParsedKey {
-    der: Zeroizing<Vec<u8>>,
-    format: KeyFormat,
-    certs: Vec<Certificate>,
-}
-
 /// Reads a private key file with `backend`: PKCS#8 or PKCS#1 PEM (text around the block
 /// tolerated), or DER. Returns the key and any certificates the file also holds.
 fn load_private_key(
@@ -548,10 +541,10 @@ fn load_private_key(
         reason,
     };
     let data = read_limited(path)?;
-    let parsed = parse_private_key(path, &data)?;
+    let (key, certs) = parse_key_file(path, &data)?;
     // The size first: a huge key is slow to load and slower to use (no certificate check
     // turns this off: it bounds the work, it is not a trust decision).
-    if let Some(bits) = private_key_bits(&parsed.der, parsed.format)
+    if let Some(bits) = key.rsa_bits()
         && bits > MAX_RSA_BITS
     {
         return Err(KeyError::KeyTooLong {
@@ -560,77 +553,30 @@ fn load_private_key(
             max: MAX_RSA_BITS,
         });
     }
-    let key = backend
-        .signing_key(&parsed.der, parsed.format)
-        .map_err(invalid)?;
-    Ok((key, parsed.certs))
+    let key = backend.signing_key(&key).map_err(invalid)?;
+    Ok((key, certs))
 }
 
-fn parse_private_key(path: &Path, data: &[u8]) -> Result<ParsedKey, KeyError> {
-    let invalid = |reason: &str| KeyError::Invalid {
+/// The private key of a key file (see [`private_key::rsa_private_key`]) and the certificates
+/// beside it.
+fn parse_key_file(path: &Path, data: &[u8]) -> Result<(PrivateKeyDer, Vec<Certificate>), KeyError> {
+    let invalid = |reason: String| KeyError::Invalid {
         path: path.to_owned(),
-        reason: reason.to_owned(),
+        reason,
     };
     let blocks = pem::blocks(data);
-    if blocks.is_empty() {
-        if let Some(label) = pem::unterminated(data) {
-            return Err(invalid(&format!(
-                "its {label} PEM block has no END line: the file is truncated"
-            )));
-        }
-        // Perhaps DER: PKCS#8 first, then PKCS#1.
-        let format = if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
-            KeyFormat::Pkcs8
-        } else if rsa::PrivateKey::from_pkcs1_der(data).is_ok() {
-            KeyFormat::Pkcs1
-        } else {
-            return Err(invalid(
-                "holds no PEM private key and is not a DER RSA private key",
-            ));
-        };
-        return Ok(ParsedKey {
-            der: Zeroizing::new(data.to_vec()),
-            format,
-            certs: Vec::new(),
-        });
-    }
-    check_cert_count(
-        path,
-        blocks.iter().filter(|b| b.label == "CERTIFICATE").count(),
-    )?;
-    let mut key: Option<(Zeroizing<Vec<u8>>, KeyFormat)> = None;
-    let mut certs = Vec::new();
-    for block in blocks {
-        match block.label.as_str() {
-            "PRIVATE KEY" if key.is_none() => key = Some((block.der, KeyFormat::Pkcs8)),
-            "RSA PRIVATE KEY" if key.is_none() => {
-                if block.legacy_encrypted {
-                    return Err(invalid(
-                        "the private key is encrypted (Proc-Type: 4,ENCRYPTED); \
-                         decrypt it first with `openssl pkey`",
-                    ));
-                }
-                key = Some((block.der, KeyFormat::Pkcs1));
-            }
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(invalid(
-                    "the private key is encrypted (ENCRYPTED PRIVATE KEY); \
-                     decrypt it first with `openssl pkey`",
-                ));
-            }
-            "CERTIFICATE" => {
-                let c = Certificate::from_der(&block.der)
-                    .map_err(|e| invalid(&format!("a CERTIFICATE block cannot be read ({e})")))?;
-                certs.push(c);
-            }
-            "EC PRIVATE KEY" => {
-                return Err(invalid("holds an EC key; only RSA keys are supported"));
-            }
-            _ => {}
-        }
-    }
-    let (der, format) = key.ok_or_else(|| invalid("holds no private key"))?;
-    Ok(ParsedKey { der, format, certs })
+    let is_cert = |b: &&PemBlock| b.label == "CERTIFICATE";
+    check_cert_count(path, blocks.iter().filter(is_cert).count())?;
+    let key = private_key::rsa_private_key_in(data, &blocks).map_err(|p| invalid(p.to_string()))?;
+    let certs = blocks
+        .iter()
+        .filter(is_cert)
+        .map(|b| {
+            Certificate::from_der(&b.der)
+                .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((key, certs))
 }
 
 /// Every certificate in a file: PEM blocks (text around them tolerated), else one DER.
@@ -688,19 +634,4 @@ fn check_cert_count(path: &Path, count: usize) -> Result<(), KeyError> {
         });
     }
     Ok(())
-}
-
-/// The modulus size of an RSA private key, read from its DER without loading the key;
-/// `None` when the DER is not an RSA key (loading it then says why).
-fn private_key_bits(key_der: &[u8], format: KeyFormat) -> Option<usize> {
-    let pkcs1_der = match format {
-        KeyFormat::Pkcs1 => key_der,
-        KeyFormat::Pkcs8 => pkcs8::PrivateKeyInfoRef::from_der(key_der)
-            .ok()?
-            .private_key
-            .as_bytes(),
-    };
-    let key = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_der).ok()?;
-    let modulus = key.modulus.as_bytes();
-    Some(modulus.len() * 8 - modulus.first().map_or(0, |b| b.leading_zeros() as usize))
 }

@@ -29,11 +29,10 @@ use std::time::SystemTime;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CT_AUTH_ENVELOPED_DATA, ID_ENVELOPED_DATA, ID_SIGNED_DATA};
 use der::Decode;
-use pkcs1::DecodeRsaPrivateKey;
-use pkcs8::DecodePrivateKey;
 use x509_cert::Certificate;
 
 use crate::build::Cipher;
+use crate::keys::private_key::{KeyFileProblem, KeyFormat, rsa_private_key};
 pub use error::ReadError;
 use error::malformed;
 use mime::Entity;
@@ -436,33 +435,25 @@ fn parse_private_key(data: &[u8]) -> Result<rsa::PrivateKey, ReadError> {
     let err = |reason: &str| ReadError::Key {
         reason: reason.to_owned(),
     };
-    let blocks = crate::keys::pem::blocks(data);
-    if blocks.is_empty() {
-        return rsa::PrivateKey::from_pkcs8_der(data)
-            .or_else(|_| rsa::PrivateKey::from_pkcs1_der(data))
-            .map_err(|_| err("neither a PEM private key nor a DER RSA private key"));
-    }
-    for block in &blocks {
-        match block.label.as_str() {
-            "PRIVATE KEY" => {
-                return rsa::PrivateKey::from_pkcs8_der(&block.der)
-                    .map_err(|_| err("the PRIVATE KEY block is not an RSA key"));
+    let neither = "neither a PEM private key nor a DER RSA private key";
+    let found = rsa_private_key(data).map_err(|problem| {
+        err(match problem {
+            KeyFileProblem::Truncated(_) | KeyFileProblem::NotPemNorDer => neither,
+            KeyFileProblem::EncryptedLegacy | KeyFileProblem::EncryptedPkcs8 => {
+                "the private key is encrypted; decrypt it first"
             }
-            "RSA PRIVATE KEY" if block.legacy_encrypted => {
-                return Err(err("the private key is encrypted; decrypt it first"));
-            }
-            "RSA PRIVATE KEY" => {
-                return rsa::PrivateKey::from_pkcs1_der(&block.der)
-                    .map_err(|_| err("the RSA PRIVATE KEY block cannot be read"));
-            }
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(err("the private key is encrypted; decrypt it first"));
-            }
-            _ => {}
-        }
-    }
-    // The decoded blocks are `Zeroizing`: wiped when `blocks` drops.
-    Err(err("no private key block"))
+            KeyFileProblem::Ec => "the private key is an EC key; only RSA keys are supported",
+            KeyFileProblem::NoKey => "no private key block",
+        })
+    })?;
+    // The key's DER is `Zeroizing`: wiped when `found` drops.
+    found.to_rsa().map_err(|_| {
+        err(match (found.in_pem, found.format) {
+            (false, _) => neither,
+            (true, KeyFormat::Pkcs8) => "the PRIVATE KEY block is not an RSA key",
+            (true, KeyFormat::Pkcs1) => "the RSA PRIVATE KEY block cannot be read",
+        })
+    })
 }
 
 /// Decodes as DER, or failing that as BER.
