@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 mod build;
+mod file;
 mod keys;
 mod limits;
 mod message;
@@ -68,6 +69,7 @@ mod read;
 pub use build::{
     Cipher, Clock, FixedClock, Options, ProtectError, Protected, Protector, SignMode, SystemClock,
 };
+pub use file::{FileBuffer, ReadFileError, read_file_limited};
 #[cfg(feature = "aws-lc")]
 pub use keys::AwsLcSigningKey;
 pub use keys::{CertProblem, KeyError, KeyFileKind};
@@ -86,3 +88,4 @@ pub use read::{
 /// Re-exported so that callers can name the types in our signatures.
 pub use rand_core;
 pub use x509_cert;
+pub use zeroize;

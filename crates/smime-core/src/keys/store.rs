@@ -19,6 +19,7 @@ use super::key_transport::KeyWrap;
 use super::pem::{self, PemBlock};
 use super::private_key::{self, PrivateKeyDer};
 use super::signer::SigningKey;
+use crate::file::{ReadFileError, read_file_limited};
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The sender's signing identity: key, certificate and the chain to send along.
@@ -493,41 +494,22 @@ fn recheck_dates(
 
 /// Reads a key or certificate file, refusing absurd sizes: by its metadata before reading,
 /// and by counting while reading (a pipe or a device such as `/dev/zero` has no size), so that
-/// at most [`MAX_KEY_FILE`] + 1 bytes are ever held. The buffer is wiped on drop.
+/// at most [`MAX_KEY_FILE`] + 1 bytes are ever held. The buffer is sized before reading (it
+/// never moves) and wiped on drop.
 fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    use std::io::Read;
-    let io = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let too_large = |size: String| KeyError::Invalid {
-        path: path.to_owned(),
+    let too_large = |path, size: String| KeyError::Invalid {
+        path,
         reason: format!(
             "is {size} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused"
         ),
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if meta.len() > MAX_KEY_FILE {
-        return Err(too_large(meta.len().to_string()));
-    }
-    // Room for the whole file up front, so that the buffer never moves (and never leaves an
-    // unwiped copy behind).
-    let capacity = if meta.is_file() && meta.len() > 0 {
-        meta.len() + 1
-    } else {
-        MAX_KEY_FILE + 1
-    };
-    let mut data = Zeroizing::new(Vec::with_capacity(
-        usize::try_from(capacity).unwrap_or(usize::MAX),
-    ));
-    file.take(MAX_KEY_FILE + 1)
-        .read_to_end(&mut data)
-        .map_err(io)?;
-    if data.len() as u64 > MAX_KEY_FILE {
-        return Err(too_large(format!("more than {MAX_KEY_FILE}")));
-    }
-    Ok(data)
+    read_file_limited(path, MAX_KEY_FILE).map_err(|e| match e {
+        ReadFileError::Io { path, source } => KeyError::Io { path, source },
+        ReadFileError::TooLarge { path, size, .. } => too_large(path, size.to_string()),
+        ReadFileError::TooLargeStream { path, .. } => {
+            too_large(path, format!("more than {MAX_KEY_FILE}"))
+        }
+    })
 }
 
 /// Reads a private key file with `backend`: PKCS#8 or PKCS#1 PEM (text around the block
