@@ -33,6 +33,12 @@ pub enum ProtectError {
         /// Why.
         reason: String,
     },
+    /// The content could not be encrypted (a bug: the key or buffer had the wrong length).
+    #[error("encrypting the content failed: {reason}")]
+    EncryptContent {
+        /// Why.
+        reason: String,
+    },
     /// DER encoding failed (a bug or an absurd size).
     #[error("encoding the CMS structure failed: {0}")]
     Encode(#[from] der::Error),
