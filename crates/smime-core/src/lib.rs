@@ -50,6 +50,19 @@
 //! - Encryption: EnvelopedData, AES-256-CBC (or AES-128-CBC), RSA PKCS#1 v1.5 key transport to
 //!   every To, Cc and Bcc recipient and to the sender.
 //!
+//! ## Where things are
+//!
+//! The source is grouped by the direction data flows:
+//!
+//! - `build/`: an `.eml` in, S/MIME out ([`Protector`], [`Options`], the CMS structures).
+//! - `read/`: S/MIME in, the content and its layers out ([`Reader`], [`parse_cms`]).
+//! - `keys/`: keys and certificates, for both ([`KeyStore`], [`SigningKey`], PEM files,
+//!   certificate checks).
+//!
+//! Beside them, `message/` is the RFC 5322 and MIME format both directions parse ([`Email`]),
+//! `limits.rs` every size and count limit, and `file.rs` the size-limited
+//! [`read_file_limited`].
+//!
 //! ## Determinism
 //!
 //! The clock ([`Protector::with_clock`]), the random number generator

@@ -4,7 +4,7 @@
 //! cause, and wipes the content-encryption key on every path.
 //!
 //! The large content (the message) is never part of a DER value: each function returns the DER
-//! that goes before it (and after it), framed by hand with [`der_frame`], and the caller
+//! that goes before it (and after it), framed by hand with [`der_frame`](super::der_frame), and the caller
 //! base64-encodes the pieces in order. The bytes are those a plain `to_der()` of the whole
 //! ContentInfo would give (the golden tests pin them).
 //!

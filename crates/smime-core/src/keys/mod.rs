@@ -1,10 +1,13 @@
 //! Keys and certificates: where they come from and what is checked before use.
 //!
-//! [`KeyStore`] (in `store`) finds the files by address, reads them (`pem`), checks the
-//! certificates (`certcheck`) and hands out a [`Signer`] (with a [`SigningKey`]: `signer`,
-//! `signer_aws`) and [`RecipientKey`]s (key transport: `key_transport`). Both directions use
-//! this: building signs and encrypts with these keys, reading decrypts with them.
-
+//! [`KeyStore`] (`store`) finds the files by address, reads them (`pem`, `private_key`),
+//! checks the certificates (`certcheck`) and hands out a [`Signer`] (its [`SigningKey`]:
+//! `signer`, `signer_aws`, loaded by the [`KeyBackend`] in `backend`) and [`RecipientKey`]s
+//! (key transport: `key_transport`). Building signs and encrypts with these; reading finds
+//! its decryption keys with the same `private_key` and `pem`.
+//!
+//! Imports run one way: `store` uses everything else here; `key_transport` and `backend`
+//! use only what lies below them (`backend`, `private_key`, `signer`).
 mod backend;
 pub(crate) mod certcheck;
 mod error;

@@ -213,7 +213,7 @@ impl KeyStore {
     /// Turns every certificate check off (dates, usages, address, key size). For tests only:
     /// mail signed or encrypted with unchecked certificates may be unreadable or unsafe.
     /// The resource limits stay: [`MAX_KEY_FILE`], [`MAX_CERTS_PER_FILE`], and private keys
-    /// over [`MAX_RSA_BITS`](crate::MAX_RSA_BITS) are still refused.
+    /// over [`MAX_RSA_BITS`] are still refused.
     #[must_use]
     pub fn dangerous_skip_certificate_checks(mut self) -> Self {
         self.check_certificates = false;

@@ -85,8 +85,8 @@ fn is_mime_field(f: &Field) -> bool {
 impl Email {
     /// Parses an `.eml` given as bytes (CRLF or bare LF line endings).
     ///
-    /// The header is checked against [`MAX_HEADER_SIZE`](crate::MAX_HEADER_SIZE) and
-    /// [`MAX_FIELD_SIZE`](crate::MAX_FIELD_SIZE) and for NUL bytes before it is parsed; the
+    /// The header is checked against [`MAX_HEADER_SIZE`] and
+    /// [`MAX_FIELD_SIZE`] and for NUL bytes before it is parsed; the
     /// work done is linear in the size of the input. The input's own size is the caller's to
     /// bound (the `smime` command's `--max-size`).
     ///
