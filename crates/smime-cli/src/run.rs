@@ -56,35 +56,27 @@ pub(crate) struct Run {
     pub(crate) retry: RetryPolicy,
 }
 
-/// Reads an input with a size limit: checked on the metadata before reading, and again while
-/// reading, since pipes and devices (`<(cmd)`, `/dev/zero`) report no size and a file may grow.
-/// At most `limit` + 1 bytes are read (a regular file's buffer is allocated once, at its size).
+/// Reads an input with a size limit ([`smime_core::read_file_limited`]): checked on the
+/// metadata before reading, and again while reading, since pipes and devices (`<(cmd)`,
+/// `/dev/zero`) report no size and a file may grow. At most `limit` + 1 bytes are read (a
+/// regular file's buffer is allocated once, at its size).
 fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
-    use std::io::Read;
-    let io = |source| CliError::ReadInput {
-        file: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if meta.len() > limit {
-        return Err(CliError::TooLarge {
-            file: path.to_owned(),
-            size: meta.len(),
+    use smime_core::ReadFileError;
+    smime_core::read_file_limited(path, limit).map_err(|e| match e {
+        ReadFileError::Io { path, source } => CliError::ReadInput { file: path, source },
+        ReadFileError::TooLarge { path, size, limit } => CliError::TooLarge {
+            file: path,
+            size,
             limit,
-        });
-    }
-    let mut data = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut data)
-        .map_err(io)?;
-    if data.len() as u64 > limit {
-        return Err(CliError::TooLargeStream {
+        },
+        ReadFileError::TooLargeStream { path, limit } => {
+            CliError::TooLargeStream { file: path, limit }
+        }
+        other => CliError::ReadInput {
             file: path.to_owned(),
-            limit,
-        });
-    }
-    Ok(data)
+            source: std::io::Error::other(other),
+        },
+    })
 }
 
 fn header_line(p: &Protected, kind: Option<RecipientKind>) -> String {

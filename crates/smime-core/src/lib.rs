@@ -50,6 +50,19 @@
 //! - Encryption: EnvelopedData, AES-256-CBC (or AES-128-CBC), RSA PKCS#1 v1.5 key transport to
 //!   every To, Cc and Bcc recipient and to the sender.
 //!
+//! ## Where things are
+//!
+//! The source is grouped by the direction data flows:
+//!
+//! - `build/`: an `.eml` in, S/MIME out ([`Protector`], [`Options`], the CMS structures).
+//! - `read/`: S/MIME in, the content and its layers out ([`Reader`], [`parse_cms`]).
+//! - `keys/`: keys and certificates, for both ([`KeyStore`], [`SigningKey`], PEM files,
+//!   certificate checks).
+//!
+//! Beside them, `message/` is the RFC 5322 and MIME format both directions parse ([`Email`]),
+//! `limits.rs` every size and count limit, and `file.rs` the size-limited
+//! [`read_file_limited`].
+//!
 //! ## Determinism
 //!
 //! The clock ([`Protector::with_clock`]), the random number generator
@@ -59,41 +72,33 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod canon;
-mod certcheck;
-mod clock;
-mod cms_build;
-mod compose;
-mod der_frame;
-mod eml;
-mod encoding;
-mod error;
-mod header;
-mod key_transport;
+mod build;
+mod file;
 mod keys;
-mod pem;
+mod limits;
+mod message;
 mod read;
-mod signer;
-#[cfg(feature = "aws-lc")]
-mod signer_aws;
 
-pub use canon::MAX_MIME_DEPTH;
-pub use certcheck::{MAX_RSA_BITS, MIN_RSA_BITS};
-pub use clock::{Clock, FixedClock, SystemClock};
-pub use cms_build::Cipher;
-pub use compose::{Options, Protected, Protector, SignMode};
-pub use eml::{Email, Mailbox, Recipient, RecipientKind};
-pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
-pub use header::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
-pub use keys::{KeyBackend, KeyStore, MAX_CERTS_PER_FILE, MAX_KEY_FILE, RecipientKey, Signer};
+pub use build::{
+    Cipher, Clock, FixedClock, Options, ProtectError, Protected, Protector, SignMode, SystemClock,
+};
+pub use file::{FileBuffer, ReadFileError, read_file_limited};
+#[cfg(feature = "aws-lc")]
+pub use keys::AwsLcSigningKey;
+pub use keys::{CertProblem, KeyError, KeyFileKind};
+pub use keys::{KeyBackend, KeyStore, RecipientKey, Signer};
+pub use keys::{RsaSigningKey, SigningFailure, SigningKey};
+pub use limits::{
+    MAX_CERTS_PER_FILE, MAX_FIELD_SIZE, MAX_HEADER_SIZE, MAX_KEY_FILE, MAX_MIME_DEPTH,
+    MAX_RSA_BITS, MIN_RSA_BITS,
+};
+pub use message::{Email, Mailbox, ParseError, Recipient, RecipientKind};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,
 };
-pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
-#[cfg(feature = "aws-lc")]
-pub use signer_aws::AwsLcSigningKey;
 
 /// Re-exported so that callers can name the types in our signatures.
 pub use rand_core;
 pub use x509_cert;
+pub use zeroize;

@@ -15,10 +15,9 @@ use zeroize::Zeroizing;
 
 use super::tlv::Tlv;
 use super::{ReadError, RecipientKeyPair, decode_lenient, malformed};
-use crate::Cipher;
+use crate::build::Cipher;
 
-/// At most this many RecipientInfos are read from one EnvelopedData.
-pub(super) const MAX_RECIPIENTS: usize = 1024;
+pub(super) use crate::limits::MAX_RECIPIENTS;
 
 /// An EnvelopedData, taken apart.
 #[derive(Debug)]

@@ -1,11 +1,10 @@
 //! The MIME side of reading: which S/MIME layer an entity is, and its CMS bytes (and, for
 //! `multipart/signed`, the signed content exactly as transmitted).
 
-use crate::encoding::base64_decode_lenient;
-use crate::header::{ContentType, Header, HeaderProblem};
+use crate::message::encoding::base64_decode_lenient;
+use crate::message::header::{ContentType, Header, HeaderProblem};
 
-/// Longest boundary accepted (RFC 2046 allows 70; some agents write a little more).
-const MAX_BOUNDARY: usize = 100;
+use crate::limits::MAX_BOUNDARY;
 
 /// What one entity (a whole message, or what a layer held) turned out to be.
 #[derive(Debug)]
@@ -55,7 +54,7 @@ impl std::fmt::Display for MimeProblem {
 /// OpenSSL's LF framing around CRLF content) are turned into CRLF, as a mail transfer would.
 /// CRLF already present is kept, so content signed in canonical form stays byte for byte.
 pub(super) fn normalise(input: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    crate::eml::to_crlf(input)
+    crate::message::eml::to_crlf(input)
 }
 
 /// Classifies `data` (a message or MIME entity, CRLF line endings) and extracts its CMS.

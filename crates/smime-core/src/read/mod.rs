@@ -29,20 +29,15 @@ use std::time::SystemTime;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CT_AUTH_ENVELOPED_DATA, ID_ENVELOPED_DATA, ID_SIGNED_DATA};
 use der::Decode;
-use pkcs1::DecodeRsaPrivateKey;
-use pkcs8::DecodePrivateKey;
 use x509_cert::Certificate;
 
-use crate::Cipher;
+use crate::build::Cipher;
+use crate::keys::private_key::{KeyFileProblem, KeyFormat, rsa_private_key};
 pub use error::ReadError;
 use error::malformed;
 use mime::Entity;
 
-/// The largest message [`Reader::open`] and [`parse_cms`] accept by default, in bytes.
-pub const MAX_MESSAGE_SIZE: usize = 64 * 1024 * 1024;
-
-/// How many S/MIME layers one message may have (signed inside encrypted counts two).
-pub const MAX_LAYERS: usize = 8;
+pub use crate::limits::{MAX_LAYERS, MAX_MESSAGE_SIZE};
 
 /// A signer whose signature verified.
 #[derive(Debug, Clone)]
@@ -288,10 +283,11 @@ impl Reader {
     /// belong to `cert`.
     pub fn with_recipient_key(mut self, key: &[u8], cert: &Certificate) -> Result<Self, ReadError> {
         let key = parse_private_key(key)?;
-        let public =
-            crate::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| ReadError::Key {
+        let public = crate::keys::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
+            ReadError::Key {
                 reason: format!("{}: not an RSA certificate", describe_cert(cert)),
-            })?;
+            }
+        })?;
         if rsa::PublicKey::from(&key) != public {
             return Err(ReadError::Key {
                 reason: format!(
@@ -315,11 +311,11 @@ impl Reader {
     pub fn with_recipient_pem(self, pem: &[u8]) -> Result<Self, ReadError> {
         let key = parse_private_key(pem)?;
         let public = rsa::PublicKey::from(&key);
-        let cert = crate::pem::blocks(pem)
+        let cert = crate::keys::pem::blocks(pem)
             .iter()
             .filter(|b| b.label == "CERTIFICATE")
             .filter_map(|b| Certificate::from_der(&b.der).ok())
-            .find(|c| crate::certcheck::rsa_public_key_unchecked(c).as_ref() == Some(&public))
+            .find(|c| crate::keys::certcheck::rsa_public_key_unchecked(c).as_ref() == Some(&public))
             .ok_or_else(|| ReadError::Key {
                 reason: "no certificate in the file matches the private key".to_owned(),
             })?;
@@ -439,33 +435,25 @@ fn parse_private_key(data: &[u8]) -> Result<rsa::PrivateKey, ReadError> {
     let err = |reason: &str| ReadError::Key {
         reason: reason.to_owned(),
     };
-    let blocks = crate::pem::blocks(data);
-    if blocks.is_empty() {
-        return rsa::PrivateKey::from_pkcs8_der(data)
-            .or_else(|_| rsa::PrivateKey::from_pkcs1_der(data))
-            .map_err(|_| err("neither a PEM private key nor a DER RSA private key"));
-    }
-    for block in &blocks {
-        match block.label.as_str() {
-            "PRIVATE KEY" => {
-                return rsa::PrivateKey::from_pkcs8_der(&block.der)
-                    .map_err(|_| err("the PRIVATE KEY block is not an RSA key"));
+    let neither = "neither a PEM private key nor a DER RSA private key";
+    let found = rsa_private_key(data).map_err(|problem| {
+        err(match problem {
+            KeyFileProblem::Truncated(_) | KeyFileProblem::NotPemNorDer => neither,
+            KeyFileProblem::EncryptedLegacy | KeyFileProblem::EncryptedPkcs8 => {
+                "the private key is encrypted; decrypt it first"
             }
-            "RSA PRIVATE KEY" if block.legacy_encrypted => {
-                return Err(err("the private key is encrypted; decrypt it first"));
-            }
-            "RSA PRIVATE KEY" => {
-                return rsa::PrivateKey::from_pkcs1_der(&block.der)
-                    .map_err(|_| err("the RSA PRIVATE KEY block cannot be read"));
-            }
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(err("the private key is encrypted; decrypt it first"));
-            }
-            _ => {}
-        }
-    }
-    // The decoded blocks are `Zeroizing`: wiped when `blocks` drops.
-    Err(err("no private key block"))
+            KeyFileProblem::Ec => "the private key is an EC key; only RSA keys are supported",
+            KeyFileProblem::NoKey => "no private key block",
+        })
+    })?;
+    // The key's DER is `Zeroizing`: wiped when `found` drops.
+    found.to_rsa().map_err(|_| {
+        err(match (found.in_pem, found.format) {
+            (false, _) => neither,
+            (true, KeyFormat::Pkcs8) => "the PRIVATE KEY block is not an RSA key",
+            (true, KeyFormat::Pkcs1) => "the RSA PRIVATE KEY block cannot be read",
+        })
+    })
 }
 
 /// Decodes as DER, or failing that as BER.

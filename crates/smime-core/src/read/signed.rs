@@ -22,10 +22,7 @@ use x509_cert::time::Time;
 use super::tlv::Tlv;
 use super::{ReadError, SignerSummary, decode_lenient, malformed};
 
-/// At most this many signers and certificates are looked at in one SignedData.
-pub(super) const MAX_SIGNERS: usize = 16;
-/// At most this many certificates in one SignedData.
-pub(super) const MAX_CERTIFICATES: usize = 64;
+pub(super) use crate::limits::{MAX_CERTIFICATES, MAX_SIGNERS};
 
 /// A SignedData, taken apart.
 #[derive(Debug)]
@@ -278,7 +275,7 @@ pub(super) fn verify(
                 signer: who.clone(),
             }
         })?;
-        let public = crate::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
+        let public = crate::keys::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
             ReadError::Unsupported {
                 layer,
                 what: "signer key",

@@ -77,7 +77,7 @@ fn signed_and_encrypted_round_trip() {
 fn parse_cms_summarises_without_keys() {
     let msg = protect(Options::encrypt());
     let body = &msg[msg.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4..];
-    let der = crate::encoding::base64_decode_lenient(body).unwrap();
+    let der = crate::message::encoding::base64_decode_lenient(body).unwrap();
     match parse_cms(&der).unwrap() {
         CmsSummary::EnvelopedData {
             cipher, recipients, ..
@@ -111,7 +111,7 @@ fn errors_for_plain_and_oversized_input() {
 fn keys_that_do_not_fit_are_refused() {
     let alice = std::fs::read(keys_dir().join("alice@example.com.pem")).unwrap();
     let bob_cert =
-        crate::pem::blocks(&std::fs::read(keys_dir().join("bob@example.net.crt")).unwrap())
+        crate::keys::pem::blocks(&std::fs::read(keys_dir().join("bob@example.net.crt")).unwrap())
             .iter()
             .find_map(|b| Certificate::from_der(&b.der).ok())
             .unwrap();
@@ -171,7 +171,7 @@ fn arbitrary_and_mutated_input_never_panics() {
         }
         // Mutate the DER itself too, where base64 would hide most flips.
         let body_at = seed.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        if let Some(der) = crate::encoding::base64_decode_lenient(&seed[body_at..]) {
+        if let Some(der) = crate::message::encoding::base64_decode_lenient(&seed[body_at..]) {
             for _ in 0..200 {
                 let mut d = der.clone();
                 let i = rng.below(d.len());

@@ -3,8 +3,7 @@
 //! covers), accepts the indefinite lengths and segmented OCTET STRINGs that streaming encoders
 //! (OpenSSL's `-stream`) write, and never recurses deeper than [`MAX_NESTING`].
 
-/// How deep constructed elements may nest inside one CMS structure.
-pub(super) const MAX_NESTING: usize = 32;
+pub(super) use crate::limits::MAX_NESTING;
 
 /// Why the bytes are not a well-formed TLV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 use rand_core::CryptoRng;
 use x509_cert::Certificate;
 
-use crate::keys::{KeyBackend, RecipientKey};
+use super::backend::KeyBackend;
 
 /// The implementation that wraps keys for one recipient certificate.
 pub(crate) enum KeyWrap {
@@ -54,19 +54,18 @@ impl KeyWrap {
             }
         }
     }
-}
 
-impl RecipientKey {
-    /// Encrypts the content-encryption key `cek` to this recipient. The error is a reason,
-    /// for [`ProtectError::Encrypt`](crate::ProtectError::Encrypt).
-    pub(crate) fn encrypt_key<R: CryptoRng + ?Sized>(
+    /// Encrypts the content-encryption key `cek` to `public` (the key of the certificate this
+    /// wrapper was made for). The error is a reason, for
+    /// [`ProtectError::Encrypt`](crate::ProtectError::Encrypt).
+    pub(crate) fn encrypt<R: CryptoRng + ?Sized>(
         &self,
+        public: &rsa::PublicKey,
         cek: &[u8],
         rng: &mut R,
     ) -> Result<Vec<u8>, String> {
-        match self.key_wrap() {
-            KeyWrap::RustCrypto => self
-                .public_key()
+        match self {
+            KeyWrap::RustCrypto => public
                 .encrypt(rng, rsa::Pkcs1v15Encrypt, cek)
                 .map_err(|e| e.to_string()),
             #[cfg(feature = "aws-lc")]

@@ -8,15 +8,37 @@
 //! Content-ID, disposition, charset, format=flowed) stays as it was. Decoded content is kept
 //! byte for byte.
 
-use crate::encoding::{base64_decode_lenient, base64_lines, qp_decode_lenient, qp_encode_text};
-use crate::error::ParseError;
-use crate::header::{ContentType, Header, memchr_crlf};
+use crate::limits::{MAX_7BIT_LINE, MAX_MIME_DEPTH};
+use crate::message::Email;
+use crate::message::ParseError;
+use crate::message::encoding::{
+    base64_decode_lenient, base64_lines, qp_decode_lenient, qp_encode_text,
+};
+use crate::message::header::{ContentType, Header, memchr_crlf};
 
-/// Deepest MIME nesting accepted; deeper input is refused rather than recursed into.
-pub const MAX_MIME_DEPTH: usize = 64;
-
-/// Longest line (without CRLF) that may pass unencoded (RFC 5322 §2.1.1).
-const MAX_7BIT_LINE: usize = 998;
+// `Email::prepared_entity` is written here rather than in `message/eml.rs`: making an entity
+// canonical is building's business, and `message/` depends on neither direction.
+impl Email {
+    /// The MIME entity exactly as it will be signed or encrypted: the `Content-*` fields and
+    /// the body, canonical (CRLF) and 7-bit (RFC 8551 §3.1), every part's decoded content
+    /// unchanged.
+    ///
+    /// # Errors
+    /// [`ParseError`] when the MIME structure is too deep, a part's header is unreadable, or a
+    /// part's encoding cannot be made 7-bit.
+    pub fn prepared_entity(&self) -> Result<Vec<u8>, ParseError> {
+        let mut entity = Vec::with_capacity(self.body().len() + 1024);
+        prepare_entity(
+            &self.entity_header(),
+            self.body(),
+            "text/plain; charset=us-ascii",
+            0,
+            "",
+            &mut entity,
+        )?;
+        Ok(entity)
+    }
+}
 
 /// Writes the canonical, 7-bit form of the entity made of `header` and `body` to `out`.
 /// `path` names the part in errors (e.g. `1.2`).

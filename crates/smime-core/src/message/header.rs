@@ -1,6 +1,8 @@
 //! Header sections: splitting raw bytes into fields (kept byte for byte, folding included) and
 //! reading the few structured values we need (media type, parameters, transfer encoding).
 
+use crate::limits::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
+
 /// One header field exactly as it appeared, including folding and the final CRLF.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Field {
@@ -162,17 +164,6 @@ impl Header {
         }
     }
 }
-
-/// Largest header section accepted (the message's own header, up to the empty line), in
-/// bytes. Exim's default `header_maxsize` is the same 1 MiB; real messages, even after many
-/// relays, stay far below it.
-pub const MAX_HEADER_SIZE: usize = 1024 * 1024;
-
-/// Largest single header field accepted, its folded lines and CRLFs included, in bytes: 100 KiB,
-/// Postfix's `header_size_limit` (Postfix cuts longer fields, so such a message would not survive
-/// delivery intact anyway). Much more lenient than RFC 5322's 998-octet *line* limit, on purpose:
-/// long unfolded lines and To lists of a few thousand addresses occur in real mail.
-pub const MAX_FIELD_SIZE: usize = 100 * 1024;
 
 /// Why a header section is refused before it is parsed ([`check_limits`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair;
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 
-use crate::signer::{SigningFailure, SigningKey};
+use super::signer::{SigningFailure, SigningKey};
 
 /// An RSA private key held by aws-lc-rs.
 pub struct AwsLcSigningKey {

@@ -8,24 +8,19 @@ use std::time::SystemTime;
 
 use cms::cert::IssuerAndSerialNumber;
 use der::Decode;
-use pkcs1::DecodeRsaPrivateKey;
-use pkcs8::DecodePrivateKey;
+use rand_core::CryptoRng;
 use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
-use crate::certcheck::{self, Purpose};
-use crate::error::{CertProblem, KeyError, KeyFileKind};
-use crate::pem;
-use crate::signer::{RsaSigningKey, SigningKey};
-
-/// Largest key or certificate file read, in bytes. Checked on the file's metadata before
-/// reading, and again while reading (pipes and devices have no size).
-pub const MAX_KEY_FILE: u64 = 1024 * 1024;
-
-/// Most certificates read from one file. A sender's chain or a recipient's file holds a
-/// handful; a file with more is a CA bundle or an attack, and every one of its certificates
-/// would be sent with each signature.
-pub const MAX_CERTS_PER_FILE: usize = 100;
+use super::backend::KeyBackend;
+use super::certcheck::{self, Purpose};
+use super::error::{CertProblem, KeyError, KeyFileKind};
+use super::key_transport::KeyWrap;
+use super::pem::{self, PemBlock};
+use super::private_key::{self, PrivateKeyDer};
+use super::signer::SigningKey;
+use crate::file::{ReadFileError, read_file_limited};
+use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The sender's signing identity: key, certificate and the chain to send along.
 pub struct Signer {
@@ -76,7 +71,7 @@ pub struct RecipientKey {
     address: String,
     cert: Certificate,
     public: rsa::PublicKey,
-    wrap: crate::key_transport::KeyWrap,
+    wrap: KeyWrap,
     path: PathBuf,
 }
 
@@ -93,11 +88,15 @@ impl RecipientKey {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    pub(crate) fn public_key(&self) -> &rsa::PublicKey {
-        &self.public
-    }
-    pub(crate) fn key_wrap(&self) -> &crate::key_transport::KeyWrap {
-        &self.wrap
+    /// Encrypts the content-encryption key `cek` to this recipient, with the implementation
+    /// its [`KeyBackend`] chose. The error is a reason, for
+    /// [`ProtectError::Encrypt`](crate::ProtectError::Encrypt).
+    pub(crate) fn encrypt_key<R: CryptoRng + ?Sized>(
+        &self,
+        cek: &[u8],
+        rng: &mut R,
+    ) -> Result<Vec<u8>, String> {
+        self.wrap.encrypt(&self.public, cek, rng)
     }
     pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
         issuer_and_serial(&self.cert)
@@ -214,7 +213,7 @@ impl KeyStore {
     /// Turns every certificate check off (dates, usages, address, key size). For tests only:
     /// mail signed or encrypted with unchecked certificates may be unreadable or unsafe.
     /// The resource limits stay: [`MAX_KEY_FILE`], [`MAX_CERTS_PER_FILE`], and private keys
-    /// over [`MAX_RSA_BITS`](crate::MAX_RSA_BITS) are still refused.
+    /// over [`MAX_RSA_BITS`] are still refused.
     #[must_use]
     pub fn dangerous_skip_certificate_checks(mut self) -> Self {
         self.check_certificates = false;
@@ -309,19 +308,19 @@ impl KeyStore {
         };
         let (cert, cert_path) = certs.remove(at);
         if self.check_certificates {
-            if key.bits() < certcheck::MIN_RSA_BITS || key.bits() > certcheck::MAX_RSA_BITS {
+            if key.bits() < MIN_RSA_BITS || key.bits() > MAX_RSA_BITS {
                 return Err(KeyError::Rejected {
                     path: cert_path,
                     address: address.to_owned(),
-                    problem: if key.bits() < certcheck::MIN_RSA_BITS {
+                    problem: if key.bits() < MIN_RSA_BITS {
                         CertProblem::KeyTooShort {
                             bits: key.bits(),
-                            min: certcheck::MIN_RSA_BITS,
+                            min: MIN_RSA_BITS,
                         }
                     } else {
                         CertProblem::KeyTooLong {
                             bits: key.bits(),
-                            max: certcheck::MAX_RSA_BITS,
+                            max: MAX_RSA_BITS,
                         }
                     },
                 });
@@ -435,7 +434,7 @@ impl KeyStore {
                     Ok(public) => {
                         let key = Arc::new(RecipientKey {
                             address: address.to_owned(),
-                            wrap: crate::key_transport::KeyWrap::new(&cert, self.backend),
+                            wrap: KeyWrap::new(&cert, self.backend),
                             cert,
                             public,
                             path: path.clone(),
@@ -495,111 +494,22 @@ fn recheck_dates(
 
 /// Reads a key or certificate file, refusing absurd sizes: by its metadata before reading,
 /// and by counting while reading (a pipe or a device such as `/dev/zero` has no size), so that
-/// at most [`MAX_KEY_FILE`] + 1 bytes are ever held. The buffer is wiped on drop.
+/// at most [`MAX_KEY_FILE`] + 1 bytes are ever held. The buffer is sized before reading (it
+/// never moves) and wiped on drop.
 fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    use std::io::Read;
-    let io = |source| KeyError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let too_large = |size: String| KeyError::Invalid {
-        path: path.to_owned(),
+    let too_large = |path, size: String| KeyError::Invalid {
+        path,
         reason: format!(
             "is {size} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused"
         ),
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if meta.len() > MAX_KEY_FILE {
-        return Err(too_large(meta.len().to_string()));
-    }
-    // Room for the whole file up front, so that the buffer never moves (and never leaves an
-    // unwiped copy behind).
-    let capacity = if meta.is_file() && meta.len() > 0 {
-        meta.len() + 1
-    } else {
-        MAX_KEY_FILE + 1
-    };
-    let mut data = Zeroizing::new(Vec::with_capacity(
-        usize::try_from(capacity).unwrap_or(usize::MAX),
-    ));
-    file.take(MAX_KEY_FILE + 1)
-        .read_to_end(&mut data)
-        .map_err(io)?;
-    if data.len() as u64 > MAX_KEY_FILE {
-        return Err(too_large(format!("more than {MAX_KEY_FILE}")));
-    }
-    Ok(data)
-}
-
-/// Which implementation holds private keys loaded from files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyBackend {
-    /// RustCrypto `rsa`: pure Rust, constant-time.
-    RustCrypto,
-    /// aws-lc-rs: native assembly RSA, about ten times faster (feature `aws-lc`).
-    #[cfg(feature = "aws-lc")]
-    AwsLc,
-}
-
-impl Default for KeyBackend {
-    /// aws-lc-rs when the `aws-lc` feature is on, RustCrypto otherwise.
-    fn default() -> Self {
-        #[cfg(feature = "aws-lc")]
-        return KeyBackend::AwsLc;
-        #[cfg(not(feature = "aws-lc"))]
-        return KeyBackend::RustCrypto;
-    }
-}
-
-/// How the private key was encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyFormat {
-    Pkcs8,
-    Pkcs1,
-}
-
-/// A private key's DER (wiped on drop) and the certificates found beside it.
-struct ParsedKey {
-    der: Zeroizing<Vec<u8>>,
-    format: KeyFormat,
-    certs: Vec<Certificate>,
-}
-
-impl KeyBackend {
-    fn signing_key(self, der: &[u8], format: KeyFormat) -> Result<Arc<dyn SigningKey>, String> {
-        let unusable = |e: &dyn std::fmt::Display| match format {
-            KeyFormat::Pkcs8 => {
-                format!("the PRIVATE KEY block is not a usable RSA PKCS#8 key ({e})")
-            }
-            KeyFormat::Pkcs1 => {
-                format!("the RSA PRIVATE KEY block is not a usable PKCS#1 key ({e})")
-            }
-        };
-        match self {
-            KeyBackend::RustCrypto => {
-                let key = match format {
-                    KeyFormat::Pkcs8 => {
-                        rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| unusable(&e))
-                    }
-                    KeyFormat::Pkcs1 => {
-                        rsa::PrivateKey::from_pkcs1_der(der).map_err(|e| unusable(&e))
-                    }
-                }?;
-                Ok(Arc::new(RsaSigningKey::new(key)))
-            }
-            #[cfg(feature = "aws-lc")]
-            KeyBackend::AwsLc => {
-                let key = match format {
-                    KeyFormat::Pkcs8 => crate::AwsLcSigningKey::from_pkcs8_der(der),
-                    KeyFormat::Pkcs1 => crate::AwsLcSigningKey::from_pkcs1_der(der),
-                }
-                .map_err(|e| unusable(&e))?;
-                Ok(Arc::new(key))
-            }
+    read_file_limited(path, MAX_KEY_FILE).map_err(|e| match e {
+        ReadFileError::Io { path, source } => KeyError::Io { path, source },
+        ReadFileError::TooLarge { path, size, .. } => too_large(path, size.to_string()),
+        ReadFileError::TooLargeStream { path, .. } => {
+            too_large(path, format!("more than {MAX_KEY_FILE}"))
         }
-    }
+    })
 }
 
 /// Reads a private key file with `backend`: PKCS#8 or PKCS#1 PEM (text around the block
@@ -613,89 +523,42 @@ fn load_private_key(
         reason,
     };
     let data = read_limited(path)?;
-    let parsed = parse_private_key(path, &data)?;
+    let (key, certs) = parse_key_file(path, &data)?;
     // The size first: a huge key is slow to load and slower to use (no certificate check
     // turns this off: it bounds the work, it is not a trust decision).
-    if let Some(bits) = private_key_bits(&parsed.der, parsed.format)
-        && bits > certcheck::MAX_RSA_BITS
+    if let Some(bits) = key.rsa_bits()
+        && bits > MAX_RSA_BITS
     {
         return Err(KeyError::KeyTooLong {
             path: path.to_owned(),
             bits,
-            max: certcheck::MAX_RSA_BITS,
+            max: MAX_RSA_BITS,
         });
     }
-    let key = backend
-        .signing_key(&parsed.der, parsed.format)
-        .map_err(invalid)?;
-    Ok((key, parsed.certs))
+    let key = backend.signing_key(&key).map_err(invalid)?;
+    Ok((key, certs))
 }
 
-fn parse_private_key(path: &Path, data: &[u8]) -> Result<ParsedKey, KeyError> {
-    let invalid = |reason: &str| KeyError::Invalid {
+/// The private key of a key file (see [`private_key::rsa_private_key`]) and the certificates
+/// beside it.
+fn parse_key_file(path: &Path, data: &[u8]) -> Result<(PrivateKeyDer, Vec<Certificate>), KeyError> {
+    let invalid = |reason: String| KeyError::Invalid {
         path: path.to_owned(),
-        reason: reason.to_owned(),
+        reason,
     };
     let blocks = pem::blocks(data);
-    if blocks.is_empty() {
-        if let Some(label) = pem::unterminated(data) {
-            return Err(invalid(&format!(
-                "its {label} PEM block has no END line: the file is truncated"
-            )));
-        }
-        // Perhaps DER: PKCS#8 first, then PKCS#1.
-        let format = if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
-            KeyFormat::Pkcs8
-        } else if rsa::PrivateKey::from_pkcs1_der(data).is_ok() {
-            KeyFormat::Pkcs1
-        } else {
-            return Err(invalid(
-                "holds no PEM private key and is not a DER RSA private key",
-            ));
-        };
-        return Ok(ParsedKey {
-            der: Zeroizing::new(data.to_vec()),
-            format,
-            certs: Vec::new(),
-        });
-    }
-    check_cert_count(
-        path,
-        blocks.iter().filter(|b| b.label == "CERTIFICATE").count(),
-    )?;
-    let mut key: Option<(Zeroizing<Vec<u8>>, KeyFormat)> = None;
-    let mut certs = Vec::new();
-    for block in blocks {
-        match block.label.as_str() {
-            "PRIVATE KEY" if key.is_none() => key = Some((block.der, KeyFormat::Pkcs8)),
-            "RSA PRIVATE KEY" if key.is_none() => {
-                if block.legacy_encrypted {
-                    return Err(invalid(
-                        "the private key is encrypted (Proc-Type: 4,ENCRYPTED); \
-                         decrypt it first with `openssl pkey`",
-                    ));
-                }
-                key = Some((block.der, KeyFormat::Pkcs1));
-            }
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(invalid(
-                    "the private key is encrypted (ENCRYPTED PRIVATE KEY); \
-                     decrypt it first with `openssl pkey`",
-                ));
-            }
-            "CERTIFICATE" => {
-                let c = Certificate::from_der(&block.der)
-                    .map_err(|e| invalid(&format!("a CERTIFICATE block cannot be read ({e})")))?;
-                certs.push(c);
-            }
-            "EC PRIVATE KEY" => {
-                return Err(invalid("holds an EC key; only RSA keys are supported"));
-            }
-            _ => {}
-        }
-    }
-    let (der, format) = key.ok_or_else(|| invalid("holds no private key"))?;
-    Ok(ParsedKey { der, format, certs })
+    let is_cert = |b: &&PemBlock| b.label == "CERTIFICATE";
+    check_cert_count(path, blocks.iter().filter(is_cert).count())?;
+    let key = private_key::rsa_private_key_in(data, &blocks).map_err(|p| invalid(p.to_string()))?;
+    let certs = blocks
+        .iter()
+        .filter(is_cert)
+        .map(|b| {
+            Certificate::from_der(&b.der)
+                .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((key, certs))
 }
 
 /// Every certificate in a file: PEM blocks (text around them tolerated), else one DER.
@@ -753,19 +616,4 @@ fn check_cert_count(path: &Path, count: usize) -> Result<(), KeyError> {
         });
     }
     Ok(())
-}
-
-/// The modulus size of an RSA private key, read from its DER without loading the key;
-/// `None` when the DER is not an RSA key (loading it then says why).
-fn private_key_bits(key_der: &[u8], format: KeyFormat) -> Option<usize> {
-    let pkcs1_der = match format {
-        KeyFormat::Pkcs1 => key_der,
-        KeyFormat::Pkcs8 => pkcs8::PrivateKeyInfoRef::from_der(key_der)
-            .ok()?
-            .private_key
-            .as_bytes(),
-    };
-    let key = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_der).ok()?;
-    let modulus = key.modulus.as_bytes();
-    Some(modulus.len() * 8 - modulus.first().map_or(0, |b| b.leading_zeros() as usize))
 }

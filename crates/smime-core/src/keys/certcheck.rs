@@ -13,12 +13,8 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 
-use crate::error::CertProblem;
-
-/// Smallest RSA modulus accepted, in bits.
-pub const MIN_RSA_BITS: usize = 2048;
-/// Largest RSA modulus accepted, in bits: larger keys make each operation very slow.
-pub const MAX_RSA_BITS: usize = 8192;
+use super::error::CertProblem;
+use crate::limits::{MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).
 const ANY_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use rand_core::CryptoRng;
 
-use crate::clock::{Clock, SystemClock};
-use crate::cms_build::{Cipher, enveloped_data, signed_data};
-use crate::eml::{Email, Recipient};
-use crate::encoding::{Base64Lines, base64_lines, base64_lines_len};
-use crate::error::ProtectError;
+use super::clock::{Clock, SystemClock};
+use super::cms_build::{Cipher, enveloped_data, signed_data};
+use super::error::ProtectError;
 use crate::keys::{KeyStore, RecipientKey};
+use crate::message::encoding::{Base64Lines, base64_lines, base64_lines_len};
+use crate::message::{Email, Recipient};
 
 /// How to sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,9 @@ use std::collections::HashSet;
 
 use mail_parser::{Address, MessageParser};
 
-use crate::error::ParseError;
-use crate::header::{Field, Header, HeaderProblem, LimitProblem, MAX_FIELD_SIZE, MAX_HEADER_SIZE};
+use super::error::ParseError;
+use super::header::{Field, Header, HeaderProblem, LimitProblem};
+use crate::limits::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 
 /// A mailbox: an address and, when the header gave one, a display name (RFC 2047 decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +85,8 @@ fn is_mime_field(f: &Field) -> bool {
 impl Email {
     /// Parses an `.eml` given as bytes (CRLF or bare LF line endings).
     ///
-    /// The header is checked against [`MAX_HEADER_SIZE`](crate::MAX_HEADER_SIZE) and
-    /// [`MAX_FIELD_SIZE`](crate::MAX_FIELD_SIZE) and for NUL bytes before it is parsed; the
+    /// The header is checked against [`MAX_HEADER_SIZE`] and
+    /// [`MAX_FIELD_SIZE`] and for NUL bytes before it is parsed; the
     /// work done is linear in the size of the input. The input's own size is the caller's to
     /// bound (the `smime` command's `--max-size`).
     ///
@@ -97,7 +98,7 @@ impl Email {
             return Err(ParseError::Empty);
         }
         let data = to_crlf(input);
-        crate::header::check_limits(&data).map_err(|e| match e {
+        super::header::check_limits(&data).map_err(|e| match e {
             LimitProblem::SectionTooLarge => ParseError::HeaderTooLarge {
                 limit: MAX_HEADER_SIZE,
             },
@@ -208,8 +209,8 @@ impl Email {
             // UTF-8 when the body is UTF-8 rather than mislabel it. The content is what counts:
             // a quoted-printable or base64 body is ASCII whatever it holds.
             let decoded = match header.transfer_encoding().as_str() {
-                "quoted-printable" => Cow::Owned(crate::encoding::qp_decode_lenient(&self.body)),
-                "base64" => crate::encoding::base64_decode_lenient(&self.body)
+                "quoted-printable" => Cow::Owned(super::encoding::qp_decode_lenient(&self.body)),
+                "base64" => super::encoding::base64_decode_lenient(&self.body)
                     .map_or(Cow::Borrowed(&self.body[..]), Cow::Owned),
                 _ => Cow::Borrowed(&self.body[..]),
             };
@@ -228,24 +229,9 @@ impl Email {
         header
     }
 
-    /// The MIME entity exactly as it will be signed or encrypted: the `Content-*` fields and
-    /// the body, canonical (CRLF) and 7-bit (RFC 8551 §3.1), every part's decoded content
-    /// unchanged.
-    ///
-    /// # Errors
-    /// [`ParseError`] when the MIME structure is too deep, a part's header is unreadable, or a
-    /// part's encoding cannot be made 7-bit.
-    pub fn prepared_entity(&self) -> Result<Vec<u8>, ParseError> {
-        let mut entity = Vec::with_capacity(self.body.len() + 1024);
-        crate::canon::prepare_entity(
-            &self.entity_header(),
-            &self.body,
-            "text/plain; charset=us-ascii",
-            0,
-            "",
-            &mut entity,
-        )?;
-        Ok(entity)
+    /// The body, CRLF, as it follows the header.
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
     }
 }
 

@@ -3,8 +3,7 @@
 
 use base64ct::{Base64, Encoding};
 
-/// Longest encoded line we emit, excluding the CRLF (RFC 2045 §6.7, §6.8).
-pub(crate) const MAX_ENCODED_LINE: usize = 76;
+use crate::limits::MAX_ENCODED_LINE;
 
 /// Input bytes that make one full line of base64 (76 characters).
 const LINE_INPUT: usize = MAX_ENCODED_LINE / 4 * 3;

@@ -4,7 +4,7 @@
 //! cause, and wipes the content-encryption key on every path.
 //!
 //! The large content (the message) is never part of a DER value: each function returns the DER
-//! that goes before it (and after it), framed by hand with [`der_frame`], and the caller
+//! that goes before it (and after it), framed by hand with [`der_frame`](super::der_frame), and the caller
 //! base64-encodes the pieces in order. The bytes are those a plain `to_der()` of the whole
 //! ContentInfo would give (the golden tests pin them).
 //!
@@ -30,10 +30,10 @@ use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
 use zeroize::Zeroizing;
 
-use crate::der_frame::{
+use super::der_frame::{
     CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, SET, header, tlv_len,
 };
-use crate::error::ProtectError;
+use super::error::ProtectError;
 use crate::keys::{RecipientKey, Signer};
 
 /// The content-encryption algorithm of an EnvelopedData.
@@ -255,46 +255,14 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     iv.copy_from_slice(iv_bytes);
 
     // Wrap the key for everyone before encrypting, so a refused key leaves `content` alone.
-    let mut infos = Vec::with_capacity(recipients.len());
-    for r in recipients {
-        let enc_key = r
-            .encrypt_key(cek, rng)
-            .map_err(|reason| ProtectError::Encrypt {
-                address: r.address().to_owned(),
-                reason,
-            })?;
-        infos.push(RecipientInfo::Ktri(KeyTransRecipientInfo {
-            version: CmsVersion::V0,
-            rid: RecipientIdentifier::IssuerAndSerialNumber(r.issuer_and_serial()),
-            key_enc_alg: AlgorithmIdentifierOwned {
-                oid: RSA_ENCRYPTION,
-                parameters: Some(Null.into()),
-            },
-            enc_key: OctetString::new(enc_key)?,
-        }));
-    }
+    let infos = recipients
+        .iter()
+        .map(|r| key_trans_info(r, cek, rng))
+        .collect::<Result<Vec<_>, _>>()?;
 
-    let msg_len = content.len();
-    // PKCS#7 padding always adds 1 to 16 bytes.
-    content.resize(msg_len / 16 * 16 + 16, 0);
-    let encrypted = match cipher {
-        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(cek, &iv)
-            .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
-        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(cek, &iv)
-            .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
-    };
+    let encrypted = encrypt_content(cipher, cek, &iv, content);
     drop(key_and_iv);
-    let ciphertext_len = match encrypted {
-        Ok(Ok(len)) => len,
-        _ => {
-            content.truncate(msg_len);
-            return Err(ProtectError::Encrypt {
-                address: String::new(),
-                reason: "content encryption failed (key or buffer of the wrong length)".to_owned(),
-            });
-        }
-    };
-    content.truncate(ciphertext_len);
+    let ciphertext_len = encrypted?;
 
     // EnvelopedData ::= SEQUENCE { version, recipientInfos, encryptedContentInfo }
     // RFC 5652 §6.1: version 0 with only ktri v0 recipients and no originatorInfo or attributes.
@@ -319,4 +287,109 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     head.extend_from_slice(&algorithm);
     header(CONTEXT_0_PRIMITIVE, ciphertext_len, &mut head);
     Ok(head)
+}
+
+/// The RecipientInfo of one recipient: `cek` encrypted to its key (RSA PKCS#1 v1.5 key
+/// transport), the recipient named by issuer and serial number.
+fn key_trans_info<R: CryptoRng + ?Sized>(
+    recipient: &RecipientKey,
+    cek: &[u8],
+    rng: &mut R,
+) -> Result<RecipientInfo, ProtectError> {
+    let enc_key = recipient
+        .encrypt_key(cek, rng)
+        .map_err(|reason| ProtectError::Encrypt {
+            address: recipient.address().to_owned(),
+            reason,
+        })?;
+    Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
+        version: CmsVersion::V0,
+        rid: RecipientIdentifier::IssuerAndSerialNumber(recipient.issuer_and_serial()),
+        key_enc_alg: AlgorithmIdentifierOwned {
+            oid: RSA_ENCRYPTION,
+            parameters: Some(Null.into()),
+        },
+        enc_key: OctetString::new(enc_key)?,
+    }))
+}
+
+/// Encrypts `content` in place with `cipher` (CBC, PKCS#7 padding: it grows by 1 to 16 bytes)
+/// and returns the ciphertext's length. On failure `content` is left as it was.
+fn encrypt_content(
+    cipher: Cipher,
+    cek: &[u8],
+    iv: &[u8; 16],
+    content: &mut Vec<u8>,
+) -> Result<usize, ProtectError> {
+    let msg_len = content.len();
+    // PKCS#7 padding always adds 1 to 16 bytes.
+    content.resize(msg_len / 16 * 16 + 16, 0);
+    let encrypted = match cipher {
+        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(cek, iv)
+            .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
+        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(cek, iv)
+            .map(|c| c.encrypt_padded::<Pkcs7>(content, msg_len).map(<[u8]>::len)),
+    };
+    match encrypted {
+        Ok(Ok(len)) => {
+            content.truncate(len);
+            Ok(len)
+        }
+        _ => {
+            content.truncate(msg_len);
+            Err(ProtectError::EncryptContent {
+                reason: "key or buffer of the wrong length".to_owned(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::KeyStore;
+    use chacha20::rand_core::SeedableRng;
+
+    fn bob() -> std::sync::Arc<RecipientKey> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/pki/keys");
+        KeyStore::open(dir)
+            .unwrap()
+            .dangerous_skip_certificate_checks()
+            .recipient("bob@example.net", SystemTime::UNIX_EPOCH)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_refused_key_transport_names_the_recipient() {
+        // A 2048-bit key takes at most 245 bytes with PKCS#1 v1.5 padding.
+        let too_long = [7u8; 300];
+        let mut rng = chacha20::ChaCha20Rng::from_seed([1; 32]);
+        let e = key_trans_info(&bob(), &too_long, &mut rng).unwrap_err();
+        assert!(
+            matches!(&e, ProtectError::Encrypt { address, .. } if address == "bob@example.net"),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.starts_with("encrypting the content key for bob@example.net failed: "),
+            "{text}"
+        );
+        assert!(key_trans_info(&bob(), &too_long[..32], &mut rng).is_ok());
+    }
+
+    #[test]
+    fn a_failed_content_encryption_says_so_and_leaves_the_content() {
+        let mut content = b"hello".to_vec();
+        let e = encrypt_content(Cipher::Aes256Cbc, &[0; 16], &[0; 16], &mut content).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "encrypting the content failed: key or buffer of the wrong length"
+        );
+        assert_eq!(content, b"hello");
+        let len = encrypt_content(Cipher::Aes128Cbc, &[0; 16], &[0; 16], &mut content).unwrap();
+        assert_eq!((len, content.len()), (16, 16));
+    }
 }

@@ -1,0 +1,27 @@
+//! Keys and certificates: where they come from and what is checked before use.
+//!
+//! [`KeyStore`] (`store`) finds the files by address, reads them (`pem`, `private_key`),
+//! checks the certificates (`certcheck`) and hands out a [`Signer`] (its [`SigningKey`]:
+//! `signer`, `signer_aws`, loaded by the [`KeyBackend`] in `backend`) and [`RecipientKey`]s
+//! (key transport: `key_transport`). Building signs and encrypts with these; reading finds
+//! its decryption keys with the same `private_key` and `pem`.
+//!
+//! Imports run one way: `store` uses everything else here; `key_transport` and `backend`
+//! use only what lies below them (`backend`, `private_key`, `signer`).
+mod backend;
+pub(crate) mod certcheck;
+mod error;
+mod key_transport;
+pub(crate) mod pem;
+pub(crate) mod private_key;
+mod signer;
+#[cfg(feature = "aws-lc")]
+mod signer_aws;
+mod store;
+
+pub use backend::KeyBackend;
+pub use error::{CertProblem, KeyError, KeyFileKind};
+pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
+#[cfg(feature = "aws-lc")]
+pub use signer_aws::AwsLcSigningKey;
+pub use store::{KeyStore, RecipientKey, Signer};

@@ -1,0 +1,211 @@
+//! The RSA private key in a key file, found the same way for both directions: by the
+//! [`KeyStore`](crate::KeyStore) for signing and by the [`Reader`](crate::Reader) for
+//! decrypting. PEM (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`, text around the blocks
+//! tolerated) or the whole file as DER. Each caller words a [`KeyFileProblem`] for its own
+//! error type.
+
+use der::Decode;
+use pkcs1::DecodeRsaPrivateKey;
+use pkcs8::DecodePrivateKey;
+use zeroize::Zeroizing;
+
+use super::pem::{self, PemBlock};
+
+/// How the private key was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyFormat {
+    /// PKCS#8 `PrivateKeyInfo` (`PRIVATE KEY`).
+    Pkcs8,
+    /// PKCS#1 `RSAPrivateKey` (`RSA PRIVATE KEY`).
+    Pkcs1,
+}
+
+/// A private key's DER as found in a file, and how it is encoded. Wiped on drop; no `Debug`,
+/// so that it cannot be printed.
+pub(crate) struct PrivateKeyDer {
+    /// The DER of the key.
+    pub(crate) der: Zeroizing<Vec<u8>>,
+    /// PKCS#8 or PKCS#1.
+    pub(crate) format: KeyFormat,
+    /// True when it came from a PEM block, false when the whole file was DER.
+    pub(crate) in_pem: bool,
+}
+
+/// Why a key file yields no private key. The `Display` text is the key store's wording
+/// (it follows the file's path); the reader words it its own way.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum KeyFileProblem {
+    /// A `-----BEGIN <label>-----` line without its END line (the BEGIN line, shortened).
+    #[error("its {0} PEM block has no END line: the file is truncated")]
+    Truncated(String),
+    /// No PEM block, and not a DER private key either.
+    #[error("holds no PEM private key and is not a DER RSA private key")]
+    NotPemNorDer,
+    /// An `RSA PRIVATE KEY` block with RFC 1421 encryption headers.
+    #[error(
+        "the private key is encrypted (Proc-Type: 4,ENCRYPTED); decrypt it first with `openssl pkey`"
+    )]
+    EncryptedLegacy,
+    /// An `ENCRYPTED PRIVATE KEY` block (PKCS#8 encrypted).
+    #[error(
+        "the private key is encrypted (ENCRYPTED PRIVATE KEY); decrypt it first with `openssl pkey`"
+    )]
+    EncryptedPkcs8,
+    /// An `EC PRIVATE KEY` block.
+    #[error("holds an EC key; only RSA keys are supported")]
+    Ec,
+    /// PEM blocks, none of them a private key.
+    #[error("holds no private key")]
+    NoKey,
+}
+
+/// The private key in `data`, the contents of a key file: the first `PRIVATE KEY` or
+/// `RSA PRIVATE KEY` PEM block, or, when there is no PEM block at all, `data` itself as DER
+/// (PKCS#8, else RSA PKCS#1). A file that also holds an encrypted or an EC private key block
+/// is refused rather than guessed at.
+///
+/// # Errors
+/// [`KeyFileProblem`] when there is no such key.
+pub(crate) fn rsa_private_key(data: &[u8]) -> Result<PrivateKeyDer, KeyFileProblem> {
+    rsa_private_key_in(data, &pem::blocks(data))
+}
+
+/// [`rsa_private_key`] over the PEM blocks of `data`, already decoded by the caller (the key
+/// store takes the certificates from them too).
+pub(crate) fn rsa_private_key_in(
+    data: &[u8],
+    blocks: &[PemBlock],
+) -> Result<PrivateKeyDer, KeyFileProblem> {
+    if blocks.is_empty() {
+        if let Some(label) = pem::unterminated(data) {
+            return Err(KeyFileProblem::Truncated(label));
+        }
+        // Perhaps DER: PKCS#8 first, then PKCS#1.
+        let format = if pkcs8::PrivateKeyInfoRef::from_der(data).is_ok() {
+            KeyFormat::Pkcs8
+        } else if rsa::PrivateKey::from_pkcs1_der(data).is_ok() {
+            KeyFormat::Pkcs1
+        } else {
+            return Err(KeyFileProblem::NotPemNorDer);
+        };
+        return Ok(PrivateKeyDer {
+            der: Zeroizing::new(data.to_vec()),
+            format,
+            in_pem: false,
+        });
+    }
+    let mut key: Option<(&PemBlock, KeyFormat)> = None;
+    for block in blocks {
+        match block.label.as_str() {
+            "PRIVATE KEY" if key.is_none() => key = Some((block, KeyFormat::Pkcs8)),
+            "RSA PRIVATE KEY" if key.is_none() => {
+                if block.legacy_encrypted {
+                    return Err(KeyFileProblem::EncryptedLegacy);
+                }
+                key = Some((block, KeyFormat::Pkcs1));
+            }
+            "ENCRYPTED PRIVATE KEY" => return Err(KeyFileProblem::EncryptedPkcs8),
+            "EC PRIVATE KEY" => return Err(KeyFileProblem::Ec),
+            _ => {}
+        }
+    }
+    let (block, format) = key.ok_or(KeyFileProblem::NoKey)?;
+    Ok(PrivateKeyDer {
+        // A copy the size of the key, wiped like the block's own.
+        der: block.der.clone(),
+        format,
+        in_pem: true,
+    })
+}
+
+impl PrivateKeyDer {
+    /// The key loaded by RustCrypto `rsa`; the error is the decoder's, as text.
+    pub(crate) fn to_rsa(&self) -> Result<rsa::PrivateKey, String> {
+        match self.format {
+            KeyFormat::Pkcs8 => {
+                rsa::PrivateKey::from_pkcs8_der(&self.der).map_err(|e| e.to_string())
+            }
+            KeyFormat::Pkcs1 => {
+                rsa::PrivateKey::from_pkcs1_der(&self.der).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The modulus size of the RSA key, read from its DER without loading the key; `None`
+    /// when the DER is not an RSA key (loading it then says why).
+    pub(crate) fn rsa_bits(&self) -> Option<usize> {
+        let pkcs1_der = match self.format {
+            KeyFormat::Pkcs1 => &self.der[..],
+            KeyFormat::Pkcs8 => pkcs8::PrivateKeyInfoRef::from_der(&self.der)
+                .ok()?
+                .private_key
+                .as_bytes(),
+        };
+        let key = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_der).ok()?;
+        let modulus = key.modulus.as_bytes();
+        Some(modulus.len() * 8 - modulus.first().map_or(0, |b| b.leading_zeros() as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(data: &[u8]) -> KeyFileProblem {
+        match rsa_private_key(data) {
+            Ok(_) => panic!("a key was found in {:?}", String::from_utf8_lossy(data)),
+            Err(p) => p,
+        }
+    }
+
+    #[test]
+    fn each_problem_is_told_apart() {
+        let block = |label: &str, body: &str| {
+            format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n").into_bytes()
+        };
+        assert_eq!(
+            problem(b"junk\n-----BEGIN PRIVATE KEY-----\nMIIE"),
+            KeyFileProblem::Truncated("-----BEGIN PRIVATE KEY-----".into())
+        );
+        assert_eq!(
+            problem(b"\x30\x03\x02\x01\x00"),
+            KeyFileProblem::NotPemNorDer
+        );
+        assert_eq!(
+            problem(&block("RSA PRIVATE KEY", "Proc-Type: 4,ENCRYPTED\n\nAAAA")),
+            KeyFileProblem::EncryptedLegacy
+        );
+        assert_eq!(
+            problem(&block("ENCRYPTED PRIVATE KEY", "AAAA")),
+            KeyFileProblem::EncryptedPkcs8
+        );
+        assert_eq!(
+            problem(&block("EC PRIVATE KEY", "AAAA")),
+            KeyFileProblem::Ec
+        );
+        assert_eq!(
+            problem(&block("CERTIFICATE", "AAAA")),
+            KeyFileProblem::NoKey
+        );
+        // A key first does not excuse an encrypted one later.
+        let mut both = block("PRIVATE KEY", "AAAA");
+        both.extend(block("ENCRYPTED PRIVATE KEY", "AAAA"));
+        assert_eq!(problem(&both), KeyFileProblem::EncryptedPkcs8);
+    }
+
+    #[test]
+    fn the_first_key_block_is_taken() {
+        let data =
+            b"Bag Attributes\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n\
+            -----BEGIN RSA PRIVATE KEY-----\nBAU=\n-----END RSA PRIVATE KEY-----\n\
+            -----BEGIN PRIVATE KEY-----\nBgc=\n-----END PRIVATE KEY-----\n";
+        let Ok(key) = rsa_private_key(data) else {
+            panic!("no key found");
+        };
+        assert_eq!(key.format, KeyFormat::Pkcs1);
+        assert!(key.in_pem);
+        assert_eq!(&key.der[..], &[4, 5]);
+        assert!(key.to_rsa().is_err());
+        assert_eq!(key.rsa_bits(), None);
+    }
+}
