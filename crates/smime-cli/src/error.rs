@@ -55,6 +55,16 @@ pub(crate) enum CliError {
     Setup(SendError),
     #[error("{}: {source}", file.display())]
     Send { file: PathBuf, source: SendError },
+    /// `smime show`: not a message, too large, or the output cannot be written.
+    #[error("{}: {source}", file.display())]
+    Show {
+        file: PathBuf,
+        source: crate::show::ShowError,
+    },
+    /// Something that should not fail did (starting the async runtime): a bug or an
+    /// exhausted system, not the operator's configuration.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl CliError {
@@ -69,6 +79,11 @@ impl CliError {
             CliError::Keys(_) => exit::DATA_ERR,
             CliError::WriteOutput { .. } => exit::CANT_CREATE,
             CliError::Config(_) | CliError::Setup(_) => exit::USAGE,
+            CliError::Show { source, .. } => match source {
+                crate::show::ShowError::Write(_) => exit::CANT_CREATE,
+                crate::show::ShowError::Inspect(_) => exit::DATA_ERR,
+            },
+            CliError::Internal(_) => exit::SOFTWARE,
             CliError::Send { source, .. } => {
                 if source.is_transient() {
                     exit::TEMP_FAIL

@@ -86,6 +86,8 @@ pub use eml::{Email, Mailbox, Recipient, RecipientKind};
 pub use error::{CertProblem, KeyError, KeyFileKind, ParseError, ProtectError};
 pub use header::{MAX_FIELD_SIZE, MAX_HEADER_SIZE};
 pub use keys::{KeyBackend, KeyStore, MAX_CERTS_PER_FILE, MAX_KEY_FILE, RecipientKey, Signer};
+pub use read::inspect;
+pub use read::inspect::{InspectError, Inspection, MAX_INSPECT_DEPTH, MAX_INSPECT_SIZE};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,
