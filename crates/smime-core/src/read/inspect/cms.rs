@@ -266,7 +266,7 @@ fn key_id(ski: &SubjectKeyIdentifier) -> Identifier {
 }
 
 /// A serial number in hex, without the leading zero bytes of its encoding; `0` for zero.
-fn serial(bytes: &[u8]) -> String {
+pub(super) fn serial(bytes: &[u8]) -> String {
     if bytes.iter().all(|&b| b == 0) {
         "0".to_owned()
     } else {
