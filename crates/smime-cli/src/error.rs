@@ -186,3 +186,37 @@ pub(crate) fn send_hint(e: &SendError) -> Option<&'static str> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use smime_core::InspectError;
+
+    use super::*;
+    use crate::show::ShowError;
+
+    #[test]
+    fn show_and_internal_exit_codes() {
+        let show = |source| CliError::Show {
+            file: "m.eml".into(),
+            source,
+        };
+        let not_a_message = show(ShowError::Inspect(InspectError::NotAMessage {
+            reason: "no header fields",
+        }));
+        assert_eq!(not_a_message.exit_code(), exit::DATA_ERR);
+        assert_eq!(
+            not_a_message.to_string(),
+            "m.eml: not an email message: no header fields"
+        );
+        let too_large = show(ShowError::Inspect(InspectError::TooLarge {
+            size: 9,
+            limit: 8,
+        }));
+        assert_eq!(too_large.exit_code(), exit::DATA_ERR);
+        let full = show(ShowError::Write(std::io::ErrorKind::StorageFull.into()));
+        assert_eq!(full.exit_code(), exit::CANT_CREATE);
+        let runtime = CliError::Internal("cannot start the async runtime: no threads".into());
+        assert_eq!(runtime.exit_code(), exit::SOFTWARE);
+        assert_eq!(runtime.hint(), None);
+    }
+}
