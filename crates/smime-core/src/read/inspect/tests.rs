@@ -8,6 +8,7 @@ use ::cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerInfos};
 use const_oid::db::rfc5911::{ID_DATA, ID_SIGNED_DATA};
 use der::asn1::{Any, SetOfVec};
 use der::{Encode, Tag};
+use mail_parser::MessageParser;
 
 use super::*;
 use crate::{FixedClock, KeyStore, Options, Protector, SignMode};
@@ -291,4 +292,32 @@ fn serial_numbers_and_key_ids() {
     assert_eq!(cms::serial(&[0x00]), "0");
     assert_eq!(cms::serial(&[]), "0");
     assert_eq!(crate::read::hex_bytes(&[0x00, 0xab]), "00ab");
+}
+
+#[test]
+fn a_parser_panic_is_not_a_crash() {
+    // mail-parser 0.11.9 panics on this one (fuzzing found it).
+    let path = smime_testkit::repo_root().join("fuzz/seeds/prepare/mail-parser-panics.eml");
+    let input = std::fs::read(path).unwrap();
+    let caught = std::panic::catch_unwind(|| MessageParser::default().parse(&input[..]));
+    assert!(
+        caught.is_err(),
+        "mail-parser no longer panics here: keep the test honest"
+    );
+    assert_eq!(
+        inspect(&input).unwrap_err(),
+        InspectError::NotAMessage {
+            reason: "no header fields, or a MIME structure the parser cannot read"
+        }
+    );
+    // From several threads at once: the guard is per thread.
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let input = input.clone();
+            std::thread::spawn(move || inspect(&input).is_err())
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap());
+    }
 }

@@ -57,13 +57,33 @@ pub(super) fn nested_entity(bytes: &[u8], depth: usize) -> Option<Node> {
 /// some malformed multiparts; fuzzing found one, `fuzz/seeds/prepare/mail-parser-panics.eml`):
 /// a hostile file must give an error, not a crash. The panic message is kept off stderr.
 fn parse_mime(bytes: &[u8]) -> Option<Message<'_>> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_panic_hook();
+    QUIET.with(|quiet| quiet.set(true));
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         MessageParser::default().parse(bytes)
     }));
-    std::panic::set_hook(hook);
+    QUIET.with(|quiet| quiet.set(false));
     parsed.ok().flatten()
+}
+
+thread_local! {
+    /// Set while this thread runs the MIME parser: its panics are caught and not reported.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the process's panic hook, once, so that it stays silent for a thread inside
+/// [`parse_mime`] and reports everything else as before. Swapping the hook around each parse
+/// instead would race between threads (and could leave the process without its hook).
+fn quiet_panic_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Whether `input` starts like a message: a header field name (printable ASCII but `:`), then
