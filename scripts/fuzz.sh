@@ -115,6 +115,13 @@ cmd_seed() {
         seed_cms "$c/cms"
     fi
 
+    # inspect: the messages (mode 0) and cms's seeds: its messages (0) and DER (1, wrapped by
+    # the target in a pkcs7-mime part).
+    if [ -d "$c/inspect" ] && targets | grep -qx inspect; then
+        for f in "$c"/prepare/*; do { printf '\x00'; cat "$f"; } >"$c/inspect/msg-$(basename "$f")"; done
+        for f in "$c"/cms/msg-* "$c"/cms/der-*; do [ -f "$f" ] && cp "$f" "$c/inspect/"; done
+    fi
+
     for t in $(targets); do
         printf '%-14s %4s seeds in fuzz/corpus/%s, %3s in fuzz/seeds/%s\n' "$t" \
             "$(find "$c/$t" -type f | wc -l)" "$t" "$(find "$FUZZ/seeds/$t" -type f 2>/dev/null | wc -l)" "$t"

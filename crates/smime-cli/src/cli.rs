@@ -50,6 +50,9 @@ pub(crate) enum Command {
     Show {
         /// The message; standard input when absent or `-`.
         file: Option<PathBuf>,
+        /// The tree as one JSON document (every value complete, nothing shortened).
+        #[arg(long)]
+        json: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {

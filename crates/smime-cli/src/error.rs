@@ -55,6 +55,16 @@ pub(crate) enum CliError {
     Setup(SendError),
     #[error("{}: {source}", file.display())]
     Send { file: PathBuf, source: SendError },
+    /// `smime show`: not a message, too large, or the output cannot be written.
+    #[error("{}: {source}", file.display())]
+    Show {
+        file: PathBuf,
+        source: crate::show::ShowError,
+    },
+    /// Something that should not fail did (starting the async runtime): a bug or an
+    /// exhausted system, not the operator's configuration.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl CliError {
@@ -69,6 +79,11 @@ impl CliError {
             CliError::Keys(_) => exit::DATA_ERR,
             CliError::WriteOutput { .. } => exit::CANT_CREATE,
             CliError::Config(_) | CliError::Setup(_) => exit::USAGE,
+            CliError::Show { source, .. } => match source {
+                crate::show::ShowError::Write(_) => exit::CANT_CREATE,
+                crate::show::ShowError::Inspect(_) => exit::DATA_ERR,
+            },
+            CliError::Internal(_) => exit::SOFTWARE,
             CliError::Send { source, .. } => {
                 if source.is_transient() {
                     exit::TEMP_FAIL
@@ -170,4 +185,38 @@ pub(crate) fn send_hint(e: &SendError) -> Option<&'static str> {
         return Some("the server is slow or unreachable: check SMTP_HOST / SPARKPOST_HOST");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use smime_core::InspectError;
+
+    use super::*;
+    use crate::show::ShowError;
+
+    #[test]
+    fn show_and_internal_exit_codes() {
+        let show = |source| CliError::Show {
+            file: "m.eml".into(),
+            source,
+        };
+        let not_a_message = show(ShowError::Inspect(InspectError::NotAMessage {
+            reason: "no header fields",
+        }));
+        assert_eq!(not_a_message.exit_code(), exit::DATA_ERR);
+        assert_eq!(
+            not_a_message.to_string(),
+            "m.eml: not an email message: no header fields"
+        );
+        let too_large = show(ShowError::Inspect(InspectError::TooLarge {
+            size: 9,
+            limit: 8,
+        }));
+        assert_eq!(too_large.exit_code(), exit::DATA_ERR);
+        let full = show(ShowError::Write(std::io::ErrorKind::StorageFull.into()));
+        assert_eq!(full.exit_code(), exit::CANT_CREATE);
+        let runtime = CliError::Internal("cannot start the async runtime: no threads".into());
+        assert_eq!(runtime.exit_code(), exit::SOFTWARE);
+        assert_eq!(runtime.hint(), None);
+    }
 }

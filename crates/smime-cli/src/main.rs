@@ -23,7 +23,7 @@ use smime_core::{Cipher, KeyBackend, KeyStore, Options, Protector, SignMode};
 use smime_transport::RetryPolicy;
 
 use crate::cli::{BackendArg, Cli, Command, RunArgs};
-use crate::error::{CliError, exit};
+use crate::error::CliError;
 use crate::report::Reporter;
 use crate::run::{Run, Sink};
 
@@ -45,7 +45,17 @@ fn main() {
                 }),
             }
         }
-        Some(Command::Show { file }) => show_command(file.as_deref()),
+        Some(Command::Show { file, json }) => {
+            let format = if json {
+                show::Format::Json
+            } else {
+                show::Format::Text
+            };
+            match show::command(file.as_deref(), format) {
+                Ok(()) => 0,
+                Err(e) => fail(&e),
+            }
+        }
         None => match protect_and_send(&cli.run) {
             Ok(code) => code,
             Err(e) => fail(&e),
@@ -141,7 +151,7 @@ fn protect_and_send(args: &RunArgs) -> Result<i32, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::Config(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| CliError::Internal(format!("cannot start the async runtime: {e}")))?;
     Ok(runtime.block_on(run.execute(reporter)))
 }
 
@@ -196,62 +206,5 @@ fn warn_exposed_keys(dir: &std::path::Path) {
             dir.display(),
             dir.display()
         );
-    }
-}
-
-/// `smime show [FILE]`: the MIME tree of one message, from FILE or standard input.
-fn show_command(file: Option<&std::path::Path>) -> i32 {
-    use std::io::{Read, Write};
-    let limit = u64::try_from(show::MAX_INPUT).unwrap_or(u64::MAX) + 1;
-    let (name, read) = match file {
-        Some(p) if p != std::path::Path::new("-") => {
-            let name = p.display().to_string();
-            let file = std::fs::File::open(p);
-            // Refuse an oversized file from its size, before reading (and holding) any of it.
-            if let Ok(size) = file.as_ref().map(|f| f.metadata().map(|m| m.len()))
-                && let Ok(size) = size
-                && size >= limit
-            {
-                let e = show::ShowError::TooLarge {
-                    size: usize::try_from(size).unwrap_or(usize::MAX),
-                    limit: show::MAX_INPUT,
-                };
-                eprintln!("smime: {name}: {e}");
-                return exit::DATA_ERR;
-            }
-            let read = file.and_then(|f| {
-                let mut buf = Vec::new();
-                f.take(limit).read_to_end(&mut buf).map(|_| buf)
-            });
-            (name, read)
-        }
-        _ => ("<stdin>".to_owned(), {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .take(limit)
-                .read_to_end(&mut buf)
-                .map(|_| buf)
-        }),
-    };
-    let input = match read {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("smime: {name}: cannot read: {e}");
-            return exit::NO_INPUT;
-        }
-    };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    match show::show(&input, &mut out) {
-        Ok(()) => 0,
-        Err(show::ShowError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            let _ = out.flush();
-            eprintln!("smime: {name}: {e}");
-            match e {
-                show::ShowError::Write(_) => exit::CANT_CREATE,
-                _ => exit::DATA_ERR,
-            }
-        }
     }
 }

@@ -1,5 +1,7 @@
 //! `smime show`: the MIME tree of a message, S/MIME layers included, as the ancestor's
-//! `mimeshow.py` printed it.
+//! `mimeshow.py` printed it. The tree is [`smime_core::inspect`]'s; this module only renders it,
+//! as text or (`--json`) as one JSON document, and runs the command (reading the input, exit
+//! codes).
 //!
 //! Reads any message (S/MIME or not) and never fails on what is inside it: a part that cannot be
 //! read is shown with `(unreadable: <reason>)` and the walk goes on. Only input that is not a
@@ -66,134 +68,144 @@
 //!   (`AES-256-CBC`, `SHA-256`, `rsaEncryption`, `RSAES-OAEP`), otherwise the registered name
 //!   and the OID in parentheses, otherwise the dotted OID.
 //!
-//! Nesting is limited to [`MAX_DEPTH`] levels, counting MIME parts and encapsulated content
-//! alike; deeper parts are replaced by one `+- ... (nested deeper than 32 levels: not shown)`.
+//! Nesting is limited to [`MAX_INSPECT_DEPTH`](smime_core::MAX_INSPECT_DEPTH) levels, counting
+//! MIME parts and encapsulated content alike; deeper parts are replaced by one
+//! `+- ... (nested deeper than 32 levels: not shown)`.
+//!
+//! # JSON
+//!
+//! `--json` prints the same tree as one JSON document (pretty-printed), with every value
+//! complete (nothing escaped beyond JSON's own rules, nothing shortened) and what the text
+//! leaves out: the OID of every algorithm and content type, and the email addresses of each
+//! certificate. See [`json`] for its shape.
 
-use std::io::Write;
+mod json;
 
-use cms::authenveloped_data::AuthEnvelopedData;
-use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::ContentInfo;
-use cms::enveloped_data::{
-    EncryptedContentInfo, EnvelopedData, KeyAgreeRecipientIdentifier, RecipientIdentifier,
-    RecipientInfo, RecipientInfos,
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use smime_core::inspect::{
+    AsnEncoding, CertificateEntry, CmsContent, CmsKind, CmsLayer, Encapsulated, EnvelopedLayer,
+    Identifier, Node, Part, Pkcs7Kind, Recipient, SignedLayer,
 };
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
-use const_oid::ObjectIdentifier;
-use der::asn1::Any;
-use der::{Decode, Encode, EncodingRules, Tag, Tagged};
-use mail_parser::decoders::base64::base64_decode;
-use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{
-    ContentType, Encoding, Message, MessageParser, MessagePart, MimeHeaders, PartType,
-};
-use x509_cert::ext::pkix::SubjectKeyIdentifier;
-use x509_cert::time::Time;
+use smime_core::{InspectError, Inspection, MAX_INSPECT_SIZE};
 
-/// How deep parts may nest (MIME parts, nested messages and encapsulated content together)
-/// before the rest is left out.
-pub(crate) const MAX_DEPTH: usize = 32;
-
-/// The largest input accepted, in bytes: far above any real message, and within the 32-bit
-/// offsets of the MIME parser.
-pub(crate) const MAX_INPUT: usize = 256 * 1024 * 1024;
+use crate::error::CliError;
 
 /// How many characters of a value taken from the message are printed.
 const MAX_TEXT: usize = 200;
 
+/// How many hex digits of a serial number or key identifier are printed (64 bytes).
+const MAX_HEX: usize = 128;
+
 /// Why `show` could not describe its input.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ShowError {
-    /// The input holds no header field: it is not an email.
-    #[error("not an email message: {0}")]
-    NotAMessage(&'static str),
-    /// The input is over [`MAX_INPUT`].
-    #[error("the message is {size} bytes, over the limit of {limit}")]
-    TooLarge {
-        /// The input's size.
-        size: usize,
-        /// [`MAX_INPUT`].
-        limit: usize,
-    },
+    /// Not a message, or too large.
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
     /// Writing the description failed (a closed pipe, a full disk).
     #[error("cannot write the output: {0}")]
     Write(#[from] std::io::Error),
 }
 
-/// Prints the MIME tree of the message `input` to `out`, in the format described in the
-/// module documentation.
+/// How the tree is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The text of the module documentation.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// `smime show [--json] [FILE]`: the tree of one message, from FILE or standard input (absent
+/// or `-`), on standard output. A closed standard output (`smime show m.eml | head -3`) is not
+/// a failure.
 ///
 /// # Errors
-/// [`ShowError::NotAMessage`] when `input` has no header field, [`ShowError::TooLarge`] over
-/// [`MAX_INPUT`], [`ShowError::Write`] when `out` fails. Whatever is wrong inside a message is
-/// printed, not returned.
-pub(crate) fn show(input: &[u8], out: &mut dyn Write) -> Result<(), ShowError> {
-    if input.len() > MAX_INPUT {
-        return Err(ShowError::TooLarge {
-            size: input.len(),
-            limit: MAX_INPUT,
-        });
+/// [`CliError::ReadInput`] when the input cannot be read, [`CliError::Show`] when it is not a
+/// message, is too large, or the output cannot be written.
+pub(crate) fn command(file: Option<&Path>, format: Format) -> Result<(), CliError> {
+    let (name, input) = match file {
+        Some(p) if p != Path::new("-") => (p.to_owned(), read_file(p)?),
+        _ => {
+            let name = PathBuf::from("<stdin>");
+            let input =
+                read_limited(std::io::stdin().lock(), 0).map_err(|source| CliError::ReadInput {
+                    file: name.clone(),
+                    source,
+                })?;
+            (name, input)
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match show(&input, &mut out, format) {
+        Ok(()) => Ok(()),
+        Err(ShowError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => {
+            let _ = out.flush();
+            Err(CliError::Show { file: name, source })
+        }
     }
-    if input.iter().all(u8::is_ascii_whitespace) {
-        return Err(ShowError::NotAMessage("the input is empty"));
+}
+
+/// A file, refused from its size before reading (and holding) any of it when it is over
+/// [`MAX_INSPECT_SIZE`]; then read with the same limit, since a file may grow.
+fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    use smime_core::ReadFileError;
+    let too_large = |size: u64| CliError::Show {
+        file: path.to_owned(),
+        source: ShowError::Inspect(InspectError::TooLarge {
+            size: usize::try_from(size).unwrap_or(usize::MAX),
+            limit: MAX_INSPECT_SIZE,
+        }),
+    };
+    smime_core::read_file_limited(path, MAX_INSPECT_SIZE as u64).map_err(|e| match e {
+        ReadFileError::Io { path, source } => CliError::ReadInput { file: path, source },
+        ReadFileError::TooLarge { size, .. } => too_large(size),
+        // A pipe or device named on the command line: one byte over is all that was read.
+        ReadFileError::TooLargeStream { .. } => too_large(MAX_INSPECT_SIZE as u64 + 1),
+        other => CliError::ReadInput {
+            file: path.to_owned(),
+            source: std::io::Error::other(other),
+        },
+    })
+}
+
+/// At most [`MAX_INSPECT_SIZE`] + 1 bytes of `reader` (`size`: the expected size, for the
+/// buffer): one byte over is enough for [`smime_core::inspect`] to say it is too large.
+fn read_limited(reader: impl Read, size: u64) -> std::io::Result<Vec<u8>> {
+    let limit = MAX_INSPECT_SIZE as u64 + 1;
+    let mut buf = Vec::with_capacity(usize::try_from(size.min(limit)).unwrap_or(0));
+    reader.take(limit).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Prints the tree of the message `input` to `out` as `format` says.
+///
+/// # Errors
+/// [`ShowError::Inspect`] when `input` is not a message or is too large, [`ShowError::Write`]
+/// when `out` fails. Whatever is wrong inside a message is printed, not returned.
+pub(crate) fn show(input: &[u8], out: &mut dyn Write, format: Format) -> Result<(), ShowError> {
+    let tree = smime_core::inspect(input)?;
+    match format {
+        Format::Text => Text { out }.inspection(&tree)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json::inspection(&tree))
+                .map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
     }
-    if !starts_with_field(input) {
-        return Err(ShowError::NotAMessage(
-            "it does not start with a header field",
-        ));
-    }
-    let message = parse_mime(input).ok_or(ShowError::NotAMessage(
-        "no header fields, or a MIME structure the parser cannot read",
-    ))?;
-    if message.parts.first().is_none_or(|p| p.headers.is_empty()) {
-        return Err(ShowError::NotAMessage("no header fields"));
-    }
-    let mut tree = Tree { out };
-    tree.raw(&format!("message: {} bytes", input.len()))?;
-    tree.entity(&message, 0)?;
-    tree.out.flush()?;
+    out.flush()?;
     Ok(())
 }
 
-/// mail-parser's reading of `bytes`, or `None` where it finds none or panics (0.11.9 does on
-/// some malformed multiparts; fuzzing found one, `fuzz/seeds/prepare/mail-parser-panics.eml`):
-/// a hostile file must give an error, not a crash. The panic message is kept off stderr.
-fn parse_mime(bytes: &[u8]) -> Option<Message<'_>> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        MessageParser::default().parse(bytes)
-    }));
-    std::panic::set_hook(hook);
-    parsed.ok().flatten()
-}
-
-/// Whether `input` starts like a message: a header field name (printable ASCII but `:`), then
-/// the colon, after an optional mbox `From ` line. The MIME parser takes anything; this is what
-/// tells an email from some other file.
-fn starts_with_field(input: &[u8]) -> bool {
-    let mut rest = input;
-    if rest.starts_with(b"From ") {
-        let Some(eol) = rest.iter().position(|&b| b == b'\n') else {
-            return false;
-        };
-        rest = rest.get(eol + 1..).unwrap_or_default();
-    }
-    let name = rest
-        .iter()
-        .take_while(|&&b| b.is_ascii_graphic() && b != b':')
-        .count();
-    let after = rest.get(name..).unwrap_or_default();
-    let colon = after.iter().find(|&&b| b != b' ' && b != b'\t');
-    name > 0 && colon == Some(&b':')
-}
-
-/// The output, with the indentation rules of the format.
-struct Tree<'w> {
+/// The text output, with the indentation rules of the format.
+struct Text<'w> {
     out: &'w mut dyn Write,
 }
 
-impl Tree<'_> {
+impl Text<'_> {
     /// One line, written at once.
     fn raw(&mut self, line: &str) -> std::io::Result<()> {
         let mut buf = String::with_capacity(line.len() + 1);
@@ -216,544 +228,240 @@ impl Tree<'_> {
         self.detail(depth, &format!("(unreadable: {})", clean(reason)))
     }
 
-    /// A message or an entity: its root part at `depth`.
-    fn entity(&mut self, message: &Message<'_>, depth: usize) -> std::io::Result<()> {
-        if message.parts.is_empty() {
-            self.part(depth, "(empty)")?;
-            return self.unreadable(depth, "no MIME entity");
-        }
-        self.mime_part(message, 0, depth)
+    fn inspection(&mut self, tree: &Inspection) -> std::io::Result<()> {
+        self.raw(&format!("message: {} bytes", tree.size))?;
+        self.node(&tree.root, 0)
     }
 
-    /// Part `index` of `message`, at `depth`, and everything below it.
-    fn mime_part(
-        &mut self,
-        message: &Message<'_>,
-        index: usize,
-        depth: usize,
-    ) -> std::io::Result<()> {
-        if depth >= MAX_DEPTH {
-            return self.part(
+    /// `node` at `depth`, and everything below it.
+    fn node(&mut self, node: &Node, depth: usize) -> std::io::Result<()> {
+        match node {
+            Node::Part(part) => self.mime_part(part, depth),
+            Node::Empty { reason } => {
+                self.part(depth, "(empty)")?;
+                self.unreadable(depth, reason)
+            }
+            Node::Missing { reason } => {
+                self.part(depth, "(missing)")?;
+                self.unreadable(depth, reason)
+            }
+            // A line about the parent, among its children.
+            Node::Unreadable { reason } => self.unreadable(depth.saturating_sub(1), reason),
+            Node::TooDeep { limit } => self.part(
                 depth,
-                &format!("... (nested deeper than {MAX_DEPTH} levels: not shown)"),
-            );
-        }
-        let Some(part) = message.parts.get(index) else {
-            self.part(depth, "(missing)")?;
-            return self.unreadable(depth, "the parser lost this part");
-        };
-        let raw: &[u8] = &message.raw_message;
-        self.part(depth, &describe(part, raw))?;
-        let content_type = part.content_type();
-        match &part.body {
-            PartType::Multipart(children) => {
-                if is_type(content_type, "multipart", "signed") {
-                    let protocol = attribute(content_type, "protocol").unwrap_or("(none)");
-                    let micalg = attribute(content_type, "micalg").unwrap_or("(none)");
-                    self.detail(
-                        depth,
-                        &format!("protocol {}, micalg {}", clean(protocol), clean(micalg)),
-                    )?;
-                }
-                for &child in children {
-                    let child = usize::try_from(child).unwrap_or(usize::MAX);
-                    // Children come after their parent; anything else would loop.
-                    if child <= index {
-                        self.unreadable(depth, "the parser returned a part out of order")?;
-                        continue;
-                    }
-                    self.mime_part(message, child, depth + 1)?;
-                }
-                Ok(())
-            }
-            PartType::Message(nested) => self.entity(nested, depth + 1),
-            PartType::Text(_)
-            | PartType::Html(_)
-            | PartType::Binary(_)
-            | PartType::InlineBinary(_) => {
-                if part.is_encoding_problem {
-                    let what = if is_message_type(content_type) {
-                        "the nested message cannot be parsed".to_owned()
-                    } else if let Some(cte) = part.content_transfer_encoding().filter(|c| {
-                        c.eq_ignore_ascii_case("base64")
-                            || c.eq_ignore_ascii_case("quoted-printable")
-                    }) {
-                        // The parser then keeps the body raw, and says the encoding is none.
-                        format!("the body is not valid {}", cte.to_ascii_lowercase())
-                    } else if part.contents().is_empty() {
-                        "no body".to_owned()
-                    } else {
-                        "the end of the part cannot be found".to_owned()
-                    };
-                    self.unreadable(depth, &what)?;
-                    // A CMS part whose base64 is broken: nothing more to read.
-                    if smime_kind(part).is_some() {
-                        return Ok(());
-                    }
-                }
-                if let Some(kind) = smime_kind(part) {
-                    let declared = attribute(content_type, "smime-type");
-                    return self.cms(part.contents(), kind, declared, depth);
-                }
-                if content_type.is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart")) {
-                    self.unreadable(depth, "multipart without its boundary")?;
-                }
-                Ok(())
-            }
+                &format!("... (nested deeper than {limit} levels: not shown)"),
+            ),
+            _ => self.part(depth, "(not shown)"),
         }
     }
 
-    /// The CMS structure `der` of a part at `depth`.
+    fn mime_part(&mut self, part: &Part, depth: usize) -> std::io::Result<()> {
+        self.part(depth, &describe(part))?;
+        if let Some(signed) = &part.signed {
+            let protocol = signed.protocol.as_deref().unwrap_or("(none)");
+            let micalg = signed.micalg.as_deref().unwrap_or("(none)");
+            self.detail(
+                depth,
+                &format!("protocol {}, micalg {}", clean(protocol), clean(micalg)),
+            )?;
+        }
+        for reason in &part.unreadable {
+            self.unreadable(depth, reason)?;
+        }
+        if let Some(layer) = &part.cms {
+            self.cms(layer, part.pkcs7, depth)?;
+        }
+        for child in &part.children {
+            self.node(child, depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// The CMS layer of a part at `depth`; `pkcs7` is what the part's type says it holds.
     fn cms(
         &mut self,
-        der: &[u8],
-        kind: SmimeKind,
-        declared: Option<&str>,
+        layer: &CmsLayer,
+        pkcs7: Option<Pkcs7Kind>,
         depth: usize,
     ) -> std::io::Result<()> {
-        if der.is_empty() {
-            return self.unreadable(depth, "empty body");
-        }
-        let (info, rules) = match decode_lenient::<ContentInfo>(der) {
-            Ok(x) => x,
-            Err(e) => return self.unreadable(depth, &format!("not a CMS ContentInfo: {e}")),
-        };
-        let ber = if rules == EncodingRules::Der {
-            ""
-        } else {
+        let ber = if layer.encoding == AsnEncoding::Ber {
             ", BER"
+        } else {
+            ""
         };
-        let found = smime_type_of(&info.content_type);
-        if let (Some(declared), Some(found)) = (declared, found) {
-            let certs_only = declared.eq_ignore_ascii_case("certs-only") && found == "signed-data";
-            if !declared.eq_ignore_ascii_case(found) && !certs_only {
-                self.detail(
-                    depth,
-                    &format!("(note: smime-type says {})", clean(declared)),
-                )?;
-            }
-        }
-        match info.content_type {
-            ID_SIGNED_DATA => match info.content.decode_as_encoding::<SignedData>(rules) {
-                Ok(sd) => self.signed_data(&sd, kind, rules, ber, depth),
-                Err(e) => self.unreadable(depth, &format!("signed-data: {e}")),
-            },
-            ID_ENVELOPED_DATA => match info.content.decode_as_encoding::<EnvelopedData>(rules) {
-                Ok(ed) => self.enveloped(
-                    "enveloped-data",
-                    &ed.encrypted_content,
-                    &ed.recip_infos,
-                    ber,
-                    depth,
-                ),
-                Err(e) => self.unreadable(depth, &format!("enveloped-data: {e}")),
-            },
-            ID_AUTH_ENVELOPED_DATA => {
-                match info.content.decode_as_encoding::<AuthEnvelopedData>(rules) {
-                    Ok(ad) => self.enveloped(
-                        "authEnveloped-data",
-                        &ad.auth_encrypted_content_info,
-                        &ad.recip_infos,
-                        ber,
-                        depth,
-                    ),
-                    Err(e) => self.unreadable(depth, &format!("authEnveloped-data: {e}")),
-                }
-            }
-            other => self.detail(
+        if let Some(declared) = &layer.smime_type_mismatch {
+            self.detail(
                 depth,
-                &format!(
-                    "S/MIME {}: contents not shown{ber}",
-                    found.map_or_else(|| oid_name(&other), str::to_owned)
-                ),
-            ),
+                &format!("(note: smime-type says {})", clean(declared)),
+            )?;
+        }
+        match &layer.content {
+            CmsContent::Signed(sd) => self.signed_data(sd, pkcs7, ber, depth),
+            CmsContent::Enveloped(ed) => {
+                let what = if layer.kind == CmsKind::AuthEnveloped {
+                    "authEnveloped-data"
+                } else {
+                    "enveloped-data"
+                };
+                self.enveloped(what, ed, ber, depth)
+            }
+            CmsContent::Unreadable { reason } => self.unreadable(depth, reason),
+            _ => {
+                let name = layer
+                    .kind
+                    .smime_type()
+                    .unwrap_or(layer.content_type.name.as_str());
+                self.detail(depth, &format!("S/MIME {name}: contents not shown{ber}"))
+            }
         }
     }
 
     fn enveloped(
         &mut self,
         what: &str,
-        content: &EncryptedContentInfo,
-        recipients: &RecipientInfos,
+        ed: &EnvelopedLayer,
         ber: &str,
         depth: usize,
     ) -> std::io::Result<()> {
-        let lines = recipient_lines(recipients);
-        let encrypted = content.encrypted_content.as_ref().map_or_else(
+        let encrypted = ed.encrypted_size.map_or_else(
             || "no content".to_owned(),
-            |c| format!("{} bytes encrypted", c.as_bytes().len()),
+            |n| format!("{n} bytes encrypted"),
         );
         self.detail(
             depth,
             &format!(
                 "S/MIME {what}: {}, {}, {encrypted}{ber}",
-                alg_name(&content.content_enc_alg.oid),
-                count(lines.len(), "recipient"),
+                ed.content_encryption.name,
+                count(ed.recipients.len(), "recipient"),
             ),
         )?;
-        for (i, line) in lines.iter().enumerate() {
-            self.detail(depth, &format!("recipient {}: {line}", i + 1))?;
+        for (i, recipient) in ed.recipients.iter().enumerate() {
+            self.detail(
+                depth,
+                &format!("recipient {}: {}", i + 1, recipient_line(recipient)),
+            )?;
         }
         Ok(())
     }
 
     fn signed_data(
         &mut self,
-        sd: &SignedData,
-        kind: SmimeKind,
-        rules: EncodingRules,
+        sd: &SignedLayer,
+        pkcs7: Option<Pkcs7Kind>,
         ber: &str,
         depth: usize,
     ) -> std::io::Result<()> {
-        let digests: Vec<String> = sd
-            .digest_algorithms
-            .iter()
-            .map(|a| alg_name(&a.oid))
-            .collect();
-        let certs: Vec<&CertificateChoices> =
-            sd.certificates.iter().flat_map(|c| c.0.iter()).collect();
-        let signers = &sd.signer_infos.0;
-        let digests = if digests.is_empty() {
+        let digests = if sd.digest_algorithms.is_empty() {
             "none".to_owned()
         } else {
-            digests.join(", ")
+            let names: Vec<&str> = sd
+                .digest_algorithms
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect();
+            names.join(", ")
         };
         self.detail(
             depth,
             &format!(
                 "S/MIME signed-data: digest {digests}, {}, {}{ber}",
-                count(certs.len(), "certificate"),
-                count(signers.len(), "signer"),
+                count(sd.certificates.len(), "certificate"),
+                count(sd.signers.len(), "signer"),
             ),
         )?;
-        for (i, cert) in certs.iter().enumerate() {
+        for (i, cert) in sd.certificates.iter().enumerate() {
             let text = match cert {
-                CertificateChoices::Certificate(c) => {
-                    let tbs = c.tbs_certificate();
-                    format!(
-                        "subject \"{}\" issuer \"{}\" serial {}",
-                        clean(&tbs.subject().to_string()),
-                        clean(&tbs.issuer().to_string()),
-                        serial_hex(tbs.serial_number().as_bytes()),
-                    )
-                }
-                CertificateChoices::Other(o) => {
-                    format!("other format {}", oid_name(&o.other_cert_format))
-                }
+                CertificateEntry::X509(c) => format!(
+                    "subject \"{}\" issuer \"{}\" serial {}",
+                    clean(&c.subject),
+                    clean(&c.issuer),
+                    hex_cut(&c.serial),
+                ),
+                CertificateEntry::Other { format } => format!("other format {}", format.name),
+                _ => "other format".to_owned(),
             };
             self.detail(depth, &format!("certificate {}: {text}", i + 1))?;
         }
-        for (i, signer) in signers.iter().enumerate() {
-            self.detail(depth, &format!("signer {}: {}", i + 1, signer_line(signer)))?;
-        }
-        let encap = &sd.encap_content_info;
-        let Some(econtent) = &encap.econtent else {
-            let why = match kind {
-                SmimeKind::Signature => "none (detached)",
-                SmimeKind::Mime => "none (detached, or certificates only)",
-            };
-            return self.detail(depth, &format!("content: {why}"));
-        };
-        let bytes = match econtent_bytes(econtent, rules) {
-            Ok(b) => b,
-            Err(e) => return self.unreadable(depth, &format!("encapsulated content: {e}")),
-        };
-        let name = oid_name(&encap.econtent_type);
-        self.detail(depth, &format!("content: {name}, {} bytes", bytes.len()))?;
-        if encap.econtent_type != ID_DATA {
-            return Ok(());
-        }
-        let parsed = if starts_with_field(&bytes) {
-            parse_mime(&bytes)
-        } else {
-            None
-        };
-        match parsed {
-            Some(inner) if inner.parts.first().is_some_and(|p| !p.headers.is_empty()) => {
-                self.entity(&inner, depth + 1)
+        for (i, signer) in sd.signers.iter().enumerate() {
+            let mut line = format!(
+                "signer {}: {}, {}, {}",
+                i + 1,
+                who(&signer.id),
+                signer.digest.name,
+                signer.signature.name
+            );
+            if let Some(time) = &signer.signing_time {
+                line.push_str(&format!(", signing time {time}"));
             }
-            _ => self.unreadable(depth, "the encapsulated content is not a MIME entity"),
+            self.detail(depth, &line)?;
         }
-    }
-}
-
-/// What a CMS part holds, as its MIME type says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SmimeKind {
-    /// `application/pkcs7-mime`: enveloped, opaque-signed or compressed content.
-    Mime,
-    /// `application/pkcs7-signature`: a detached signature.
-    Signature,
-}
-
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
-const ID_ENVELOPED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.3");
-const ID_AUTH_ENVELOPED_DATA: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.23");
-const ID_COMPRESSED_DATA: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.9");
-const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-
-/// Short names for the algorithms and content types of S/MIME; others come from the OID
-/// database.
-const NAMES: &[(&str, &str)] = &[
-    ("2.16.840.1.101.3.4.1.2", "AES-128-CBC"),
-    ("2.16.840.1.101.3.4.1.22", "AES-192-CBC"),
-    ("2.16.840.1.101.3.4.1.42", "AES-256-CBC"),
-    ("2.16.840.1.101.3.4.1.6", "AES-128-GCM"),
-    ("2.16.840.1.101.3.4.1.26", "AES-192-GCM"),
-    ("2.16.840.1.101.3.4.1.46", "AES-256-GCM"),
-    ("1.2.840.113549.3.7", "3DES-CBC"),
-    ("1.2.840.113549.3.2", "RC2-CBC"),
-    ("1.3.14.3.2.7", "DES-CBC"),
-    ("1.2.840.113549.1.9.16.3.18", "ChaCha20-Poly1305"),
-    ("1.2.840.113549.1.1.1", "rsaEncryption"),
-    ("1.2.840.113549.1.1.7", "RSAES-OAEP"),
-    ("1.2.840.113549.1.1.10", "RSASSA-PSS"),
-    ("1.2.840.113549.1.1.5", "sha1WithRSAEncryption"),
-    ("1.2.840.113549.1.1.11", "sha256WithRSAEncryption"),
-    ("1.2.840.113549.1.1.12", "sha384WithRSAEncryption"),
-    ("1.2.840.113549.1.1.13", "sha512WithRSAEncryption"),
-    ("1.2.840.113549.2.5", "MD5"),
-    ("1.3.14.3.2.26", "SHA-1"),
-    ("2.16.840.1.101.3.4.2.4", "SHA-224"),
-    ("2.16.840.1.101.3.4.2.1", "SHA-256"),
-    ("2.16.840.1.101.3.4.2.2", "SHA-384"),
-    ("2.16.840.1.101.3.4.2.3", "SHA-512"),
-    ("1.2.840.113549.1.7.1", "id-data"),
-    ("1.2.840.113549.1.7.2", "id-signedData"),
-    ("1.2.840.113549.1.7.3", "id-envelopedData"),
-    ("1.2.840.113549.1.9.16.1.9", "id-ct-compressedData"),
-    ("1.2.840.113549.1.9.16.1.23", "id-ct-authEnvelopedData"),
-];
-
-/// A readable name for an algorithm or content type.
-fn oid_name(oid: &ObjectIdentifier) -> String {
-    let dotted = oid.to_string();
-    if let Some((_, name)) = NAMES.iter().find(|(o, _)| *o == dotted) {
-        return (*name).to_owned();
-    }
-    match const_oid::db::DB.by_oid(oid) {
-        Some(name) => format!("{name} ({dotted})"),
-        None => dotted,
-    }
-}
-
-fn alg_name(oid: &ObjectIdentifier) -> String {
-    oid_name(oid)
-}
-
-/// The `smime-type` that goes with a CMS content type.
-fn smime_type_of(oid: &ObjectIdentifier) -> Option<&'static str> {
-    match *oid {
-        ID_SIGNED_DATA => Some("signed-data"),
-        ID_ENVELOPED_DATA => Some("enveloped-data"),
-        ID_AUTH_ENVELOPED_DATA => Some("authEnveloped-data"),
-        ID_COMPRESSED_DATA => Some("compressed-data"),
-        _ => None,
-    }
-}
-
-/// Decodes as DER, or failing that as BER (indefinite lengths, segmented strings). Returns the
-/// rules that worked, for the nested structures; the BER error when both fail.
-fn decode_lenient<'a, T: Decode<'a, Error = der::Error>>(
-    bytes: &'a [u8],
-) -> Result<(T, EncodingRules), der::Error> {
-    match T::from_der(bytes) {
-        Ok(v) => Ok((v, EncodingRules::Der)),
-        Err(_) => T::from_ber(bytes).map(|v| (v, EncodingRules::Ber)),
-    }
-}
-
-/// The bytes of an eContent OCTET STRING. BER may split it into segments (a constructed
-/// string); the decoder then keeps the segments' encoding as the value, which is reassembled
-/// here.
-fn econtent_bytes(econtent: &Any, rules: EncodingRules) -> Result<Vec<u8>, der::Error> {
-    if econtent.tag() != Tag::OctetString {
-        return Err(econtent
-            .tag()
-            .unexpected_error(Some(Tag::OctetString))
-            .into());
-    }
-    let value = econtent.value();
-    if rules == EncodingRules::Ber
-        && let Some(joined) = join_segments(value, 0)
-    {
-        return Ok(joined);
-    }
-    Ok(value.to_vec())
-}
-
-/// Concatenates `value` read as a series of primitive OCTET STRING segments (BER, X.690
-/// 8.7.3.2) with definite lengths, possibly nested one level and followed by end-of-contents
-/// octets; `None` when it is not that (a primitive value, as a MIME entity always is: it starts
-/// with a header field, never with the byte 0x04). Constructed segments may nest
-/// [`MAX_SEGMENT_NESTING`] levels deep.
-fn join_segments(value: &[u8], depth: usize) -> Option<Vec<u8>> {
-    if depth > MAX_SEGMENT_NESTING {
-        return None;
-    }
-    let mut out = Vec::with_capacity(value.len());
-    let mut rest = value;
-    let mut segments = 0usize;
-    while let Some((&tag, after)) = rest.split_first() {
-        match tag {
-            0x00 => {
-                // End-of-contents: 00 00, nothing after but more of the same.
-                if after.first() != Some(&0) {
-                    return None;
+        match &sd.content {
+            Encapsulated::Detached => {
+                let why = match pkcs7 {
+                    Some(Pkcs7Kind::Signature) => "none (detached)",
+                    _ => "none (detached, or certificates only)",
+                };
+                self.detail(depth, &format!("content: {why}"))
+            }
+            Encapsulated::Unreadable { reason } => self.unreadable(depth, reason),
+            Encapsulated::Content {
+                content_type,
+                size,
+                entity,
+                unreadable,
+            } => {
+                self.detail(
+                    depth,
+                    &format!("content: {}, {size} bytes", content_type.name),
+                )?;
+                if let Some(entity) = entity {
+                    self.node(entity, depth + 1)?;
                 }
-                rest = after.get(1..)?;
-                continue;
-            }
-            0x04 => {}
-            0x24 => {
-                // A nested constructed segment: indefinite, or definite.
-                let (len, body) = read_len(after)?;
-                let inner = match len {
-                    Some(n) => body.get(..n)?,
-                    None => body,
-                };
-                let joined = join_segments(inner, depth + 1)?;
-                out.extend_from_slice(&joined);
-                segments += 1;
-                rest = match len {
-                    Some(n) => body.get(n..)?,
-                    None => &[],
-                };
-                continue;
-            }
-            _ => return None,
-        }
-        let (len, body) = read_len(after)?;
-        let n = len?;
-        out.extend_from_slice(body.get(..n)?);
-        rest = body.get(n..)?;
-        segments += 1;
-    }
-    (segments > 0).then_some(out)
-}
-
-/// How deep constructed OCTET STRING segments may nest (encoders use one level).
-const MAX_SEGMENT_NESTING: usize = 8;
-
-/// A BER length: `Some(n)` definite, `None` indefinite (0x80); and what follows it.
-fn read_len(bytes: &[u8]) -> Option<(Option<usize>, &[u8])> {
-    let (&first, rest) = bytes.split_first()?;
-    match first {
-        0x80 => Some((None, rest)),
-        0..=0x7f => Some((Some(usize::from(first)), rest)),
-        _ => {
-            let count = usize::from(first & 0x7f);
-            if count > 4 {
-                return None;
-            }
-            let digits = rest.get(..count)?;
-            let n = digits
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            Some((Some(n), rest.get(count..)?))
-        }
-    }
-}
-
-/// One line per recipient: who (issuer and serial, or key id) and how the key travels.
-fn recipient_lines(infos: &RecipientInfos) -> Vec<String> {
-    let mut lines = Vec::new();
-    for info in infos.0.iter() {
-        match info {
-            RecipientInfo::Ktri(k) => {
-                let who = match &k.rid {
-                    RecipientIdentifier::IssuerAndSerialNumber(ias) => issuer_serial(ias),
-                    RecipientIdentifier::SubjectKeyIdentifier(ski) => key_id(ski),
-                };
-                lines.push(format!("{who}, {}", alg_name(&k.key_enc_alg.oid)));
-            }
-            RecipientInfo::Kari(k) => {
-                let alg = alg_name(&k.key_enc_alg.oid);
-                for key in k.recipient_enc_keys.iter() {
-                    let who = match &key.rid {
-                        KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(ias) => {
-                            issuer_serial(ias)
-                        }
-                        KeyAgreeRecipientIdentifier::RKeyId(r) => key_id(&r.subject_key_identifier),
-                    };
-                    lines.push(format!("{who}, key agreement {alg}"));
+                match unreadable {
+                    Some(reason) => self.unreadable(depth, reason),
+                    None => Ok(()),
                 }
             }
-            RecipientInfo::Kekri(k) => lines.push(format!(
-                "key-encryption key id {}, {}",
-                hex(k.kek_id.kek_identifier.as_bytes()),
-                alg_name(&k.key_enc_alg.oid)
-            )),
-            RecipientInfo::Pwri(p) => {
-                lines.push(format!("password, {}", alg_name(&p.key_enc_alg.oid)));
-            }
-            RecipientInfo::Ori(o) => lines.push(format!("other type {}", oid_name(&o.ori_type))),
+            _ => Ok(()),
         }
     }
-    lines
 }
 
-fn signer_line(signer: &SignerInfo) -> String {
-    let who = match &signer.sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => issuer_serial(ias),
-        SignerIdentifier::SubjectKeyIdentifier(ski) => key_id(ski),
-    };
-    let mut line = format!(
-        "{who}, {}, {}",
-        alg_name(&signer.digest_alg.oid),
-        alg_name(&signer.signature_algorithm.oid)
-    );
-    if let Some(time) = signing_time(signer) {
-        line.push_str(&format!(", signing time {time}"));
-    }
-    line
-}
-
-/// The signingTime signed attribute (RFC 5652 §11.3), when present and readable.
-fn signing_time(signer: &SignerInfo) -> Option<String> {
-    let attr = signer
-        .signed_attrs
-        .as_ref()?
-        .iter()
-        .find(|a| a.oid == ID_SIGNING_TIME)?;
-    let value = attr.values.iter().next()?;
-    let time = Time::from_der(&value.to_der().ok()?).ok()?;
-    Some(time.to_string())
-}
-
-fn issuer_serial(ias: &IssuerAndSerialNumber) -> String {
-    format!(
-        "issuer \"{}\" serial {}",
-        clean(&ias.issuer.to_string()),
-        serial_hex(ias.serial_number.as_bytes())
-    )
-}
-
-fn key_id(ski: &SubjectKeyIdentifier) -> String {
-    format!("subject key id {}", hex(ski.0.as_bytes()))
-}
-
-/// A serial number in hex, without the leading zero bytes of its encoding.
-fn serial_hex(bytes: &[u8]) -> String {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    let trimmed = bytes.get(start..).unwrap_or_default();
-    if trimmed.is_empty() {
-        "0".to_owned()
-    } else {
-        hex(trimmed)
+/// One recipient: who (issuer and serial, or key id) and how the key travels.
+fn recipient_line(recipient: &Recipient) -> String {
+    match recipient {
+        Recipient::KeyTransport { id, algorithm } => format!("{}, {}", who(id), algorithm.name),
+        Recipient::KeyAgreement { id, algorithm } => {
+            format!("{}, key agreement {}", who(id), algorithm.name)
+        }
+        Recipient::Kek { key_id, algorithm } => format!(
+            "key-encryption key id {}, {}",
+            hex_cut(key_id),
+            algorithm.name
+        ),
+        Recipient::Password { algorithm } => format!("password, {}", algorithm.name),
+        Recipient::Other { kind } => format!("other type {}", kind.name),
+        _ => "other type".to_owned(),
     }
 }
 
-/// Lower-case hex, at most 64 bytes of it.
-fn hex(bytes: &[u8]) -> String {
-    let mut s: String = bytes.iter().take(64).map(|b| format!("{b:02x}")).collect();
-    if bytes.len() > 64 {
-        s.push_str("...");
+/// Which certificate a signer or recipient names.
+fn who(id: &Identifier) -> String {
+    match id {
+        Identifier::IssuerSerial { issuer, serial } => {
+            format!("issuer \"{}\" serial {}", clean(issuer), hex_cut(serial))
+        }
+        Identifier::SubjectKeyId(key) => format!("subject key id {}", hex_cut(key)),
+        _ => "another identifier".to_owned(),
     }
-    s
+}
+
+/// Hex as printed: at most [`MAX_HEX`] digits, then `...`.
+fn hex_cut(hex: &str) -> String {
+    match hex.get(..MAX_HEX) {
+        Some(head) if hex.len() > MAX_HEX => format!("{head}..."),
+        _ => hex.to_owned(),
+    }
 }
 
 fn count(n: usize, noun: &str) -> String {
@@ -764,63 +472,21 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-/// Whether a part holds CMS, and which kind, by its type or its file name.
-fn smime_kind(part: &MessagePart<'_>) -> Option<SmimeKind> {
-    let ct = part.content_type()?;
-    if !ct.ctype().eq_ignore_ascii_case("application") {
-        return None;
-    }
-    let sub = ct.subtype()?.to_ascii_lowercase();
-    match sub.as_str() {
-        "pkcs7-mime" | "x-pkcs7-mime" => Some(SmimeKind::Mime),
-        "pkcs7-signature" | "x-pkcs7-signature" => Some(SmimeKind::Signature),
-        "octet-stream" => {
-            let name = part.attachment_name()?.to_ascii_lowercase();
-            if name.ends_with(".p7m") {
-                Some(SmimeKind::Mime)
-            } else if name.ends_with(".p7s") {
-                Some(SmimeKind::Signature)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
-}
-
-fn is_type(ct: Option<&ContentType<'_>>, ctype: &str, subtype: &str) -> bool {
-    ct.is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case(ctype)
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
-    })
-}
-
-fn is_message_type(ct: Option<&ContentType<'_>>) -> bool {
-    ct.is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("message"))
-}
-
-/// A parameter of a Content-Type or Content-Disposition, its name in any case.
-fn attribute<'a>(ct: Option<&'a ContentType<'_>>, name: &str) -> Option<&'a str> {
-    ct?.attributes()?
-        .iter()
-        .find(|a| a.name.eq_ignore_ascii_case(name))
-        .map(|a| a.value.as_ref())
-}
-
 /// The line of a part, without its indentation and marker.
-fn describe(part: &MessagePart<'_>, raw: &[u8]) -> String {
-    let ct = part.content_type();
-    let mut line = match ct {
+fn describe(part: &Part) -> String {
+    let mut line = match &part.content_type {
         Some(ct) => {
-            let mut s = clean(&ct.ctype().to_ascii_lowercase());
-            if let Some(sub) = ct.subtype() {
+            let mut s = clean(&ct.mtype);
+            if let Some(sub) = &ct.subtype {
                 s.push('/');
-                s.push_str(&clean(&sub.to_ascii_lowercase()));
+                s.push_str(&clean(sub));
             }
-            for name in ["charset", "smime-type", "name"] {
-                if let Some(v) = attribute(Some(ct), name) {
+            for (name, value) in [
+                ("charset", &ct.charset),
+                ("smime-type", &ct.smime_type),
+                ("name", &ct.name),
+            ] {
+                if let Some(v) = value {
                     s.push_str(&format!("; {name}={}", quote(v)));
                 }
             }
@@ -828,51 +494,21 @@ fn describe(part: &MessagePart<'_>, raw: &[u8]) -> String {
         }
         None => "text/plain (default)".to_owned(),
     };
-    let cte = part
-        .content_transfer_encoding()
-        .map_or_else(|| "7bit".to_owned(), |c| c.trim().to_ascii_lowercase());
     line.push_str("  ");
-    line.push_str(&quote(&cte));
-    if let Some(disposition) = part.content_disposition() {
+    line.push_str(&quote(part.transfer_encoding.as_deref().unwrap_or("7bit")));
+    if let Some(disposition) = &part.disposition {
         line.push_str("  ");
-        line.push_str(&quote(&disposition.ctype().to_ascii_lowercase()));
-        if let Some(file) = attribute(Some(disposition), "filename") {
+        line.push_str(&quote(&disposition.kind));
+        if let Some(file) = &disposition.file_name {
             line.push(' ');
             line.push_str(&quote(file));
         }
     }
-    if let PartType::Multipart(children) = &part.body {
-        line.push_str(&format!("  {}", count(children.len(), "part")));
+    if let Some(n) = part.part_count {
+        line.push_str(&format!("  {}", count(n, "part")));
     }
-    line.push_str(&format!("  {} bytes", decoded_len(part, raw)));
+    line.push_str(&format!("  {} bytes", part.size));
     line
-}
-
-/// The size of a part's body after transfer decoding, before charset conversion (which the
-/// parser does to text). For a multipart or an unencoded nested message: the raw body.
-fn decoded_len(part: &MessagePart<'_>, raw: &[u8]) -> usize {
-    let start = usize::try_from(part.raw_body_offset()).unwrap_or(usize::MAX);
-    let end = usize::try_from(part.raw_end_offset()).unwrap_or(usize::MAX);
-    let body = raw.get(start..end);
-    match &part.body {
-        PartType::Binary(b) | PartType::InlineBinary(b) => b.len(),
-        PartType::Multipart(_) => body.map_or(0, <[u8]>::len),
-        PartType::Message(m) => match (part.encoding, body) {
-            (Encoding::None, Some(body)) => body.len(),
-            _ => m.raw_message.len(),
-        },
-        PartType::Text(_) | PartType::Html(_) => {
-            let decoded = match (part.encoding, body) {
-                (Encoding::None, Some(body)) => Some(body.len()),
-                (Encoding::Base64, Some(body)) => base64_decode(body).map(|v| v.len()),
-                (Encoding::QuotedPrintable, Some(body)) => {
-                    quoted_printable_decode(body).map(|v| v.len())
-                }
-                (_, None) => None,
-            };
-            decoded.unwrap_or_else(|| part.contents().len())
-        }
-    }
 }
 
 /// `value` as printed: control characters escaped, cut at [`MAX_TEXT`] characters.
@@ -918,10 +554,9 @@ mod tests {
     use std::path::PathBuf;
     use std::sync::Arc;
 
-    use cms::content_info::CmsVersion;
-    use cms::signed_data::{EncapsulatedContentInfo, SignerInfos};
-    use der::asn1::SetOfVec;
-    use smime_core::{Cipher, FixedClock, KeyStore, Options, Protector, SignMode};
+    use smime_core::{
+        Cipher, FixedClock, KeyStore, MAX_INSPECT_DEPTH, Options, Protector, SignMode,
+    };
 
     use super::*;
 
@@ -945,18 +580,15 @@ mod tests {
 
     fn run(input: &[u8]) -> String {
         let mut out = Vec::new();
-        show(input, &mut out).unwrap();
+        show(input, &mut out, Format::Text).unwrap();
         String::from_utf8(out).unwrap()
     }
 
-    /// Runs `show` on anything: it must not panic, and what it prints must be text.
-    fn run_any(input: &[u8]) -> Option<String> {
+    fn run_json(input: &[u8]) -> serde_json::Value {
         let mut out = Vec::new();
-        match show(input, &mut out) {
-            Ok(()) => Some(String::from_utf8(out).unwrap()),
-            Err(ShowError::NotAMessage(_)) => None,
-            Err(e) => panic!("unexpected error: {e}"),
-        }
+        show(input, &mut out, Format::Json).unwrap();
+        assert!(out.ends_with(b"}\n"));
+        serde_json::from_slice(&out).unwrap()
     }
 
     fn assert_line(text: &str, line: &str) {
@@ -976,7 +608,7 @@ mod tests {
     /// The DER inside the (first) base64 body of a protected message.
     fn der_of(message: &[u8]) -> Vec<u8> {
         let start = message.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        base64_decode(&message[start..]).unwrap()
+        smime_testkit::base64_decode(&message[start..]).unwrap()
     }
 
     /// A one-part message holding `der` unencoded.
@@ -988,6 +620,90 @@ mod tests {
         .into_bytes();
         m.extend_from_slice(der);
         m
+    }
+
+    /// A DER element: `tag`, the length, then `parts` one after the other.
+    fn tlv(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+        let content = parts.concat();
+        let len = content.len();
+        let mut out = vec![tag];
+        if len < 0x80 {
+            out.push(u8::try_from(len).unwrap());
+        } else if len < 0x100 {
+            out.extend_from_slice(&[0x81, u8::try_from(len).unwrap()]);
+        } else {
+            let bytes = u16::try_from(len).unwrap().to_be_bytes();
+            out.extend_from_slice(&[0x82, bytes[0], bytes[1]]);
+        }
+        out.extend(content);
+        out
+    }
+
+    /// A DER SET OF: its elements sorted, as DER wants them.
+    fn set(items: &[&[u8]]) -> Vec<u8> {
+        let mut sorted = items.to_vec();
+        sorted.sort();
+        tlv(0x31, &sorted)
+    }
+
+    /// A DER OBJECT IDENTIFIER.
+    fn oid(dotted: &str) -> Vec<u8> {
+        let arcs: Vec<u64> = dotted.split('.').map(|a| a.parse().unwrap()).collect();
+        let mut body = Vec::new();
+        for (i, &arc) in std::iter::once(&(arcs[0] * 40 + arcs[1]))
+            .chain(&arcs[2..])
+            .enumerate()
+        {
+            let _ = i;
+            let mut digits = vec![u8::try_from(arc & 0x7f).unwrap()];
+            let mut rest = arc >> 7;
+            while rest > 0 {
+                digits.push(u8::try_from(rest & 0x7f).unwrap() | 0x80);
+                rest >>= 7;
+            }
+            digits.reverse();
+            body.extend(digits);
+        }
+        tlv(0x06, &[&body])
+    }
+
+    fn algorithm(dotted: &str) -> Vec<u8> {
+        tlv(0x30, &[&oid(dotted)])
+    }
+
+    fn content_info(content_type: &str, content: &[u8]) -> Vec<u8> {
+        tlv(0x30, &[&oid(content_type), &tlv(0xa0, &[content])])
+    }
+
+    const ID_DATA: &str = "1.2.840.113549.1.7.1";
+    const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+    const ID_ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
+    const ID_AUTH_ENVELOPED_DATA: &str = "1.2.840.113549.1.9.16.1.23";
+    const ID_COMPRESSED_DATA: &str = "1.2.840.113549.1.9.16.1.9";
+    const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+    const RSA: &str = "1.2.840.113549.1.1.1";
+
+    /// SignedData with `certificates` (the [0] field's elements), `signers` and
+    /// `econtent` (the [0] EXPLICIT field's element, if any).
+    fn signed_data(
+        digests: &[&str],
+        certificates: &[&[u8]],
+        signers: &[&[u8]],
+        econtent: Option<&[u8]>,
+    ) -> Vec<u8> {
+        let digests: Vec<Vec<u8>> = digests.iter().map(|d| algorithm(d)).collect();
+        let digests: Vec<&[u8]> = digests.iter().map(Vec::as_slice).collect();
+        let encap = match econtent {
+            Some(e) => tlv(0x30, &[&oid(ID_DATA), &tlv(0xa0, &[e])]),
+            None => tlv(0x30, &[&oid(ID_DATA)]),
+        };
+        let mut fields = vec![tlv(0x02, &[&[1]]), set(&digests), encap];
+        if !certificates.is_empty() {
+            fields.push(tlv(0xa0, certificates));
+        }
+        fields.push(set(signers));
+        let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+        content_info(ID_SIGNED_DATA, &tlv(0x30, &fields))
     }
 
     const TEST_CA: &str = "issuer \"CN=smime TEST-ONLY Intermediate CA,O=smime test PKI\"";
@@ -1187,6 +903,14 @@ mod tests {
     }
 
     #[test]
+    fn multipart_signed_without_parameters() {
+        let input = b"From: a@example.com\r\n\
+            Content-Type: multipart/signed; boundary=b\r\n\r\n\
+            --b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n";
+        assert_line(&run(input), "   protocol (none), micalg (none)");
+    }
+
+    #[test]
     fn detached_then_encrypted_shows_only_the_envelope() {
         let mut options = Options::sign(SignMode::Detached);
         options.encrypt = true;
@@ -1226,8 +950,16 @@ mod tests {
         let mut out = Vec::new();
         let mut rest = der;
         while let Some((&tag, after)) = rest.split_first() {
-            let (len, body) = read_len(after).unwrap();
-            let len = len.unwrap();
+            let (len, body) = match after[0] {
+                n @ 0..=0x7f => (usize::from(n), &after[1..]),
+                n => {
+                    let count = usize::from(n & 0x7f);
+                    let len = after[1..=count]
+                        .iter()
+                        .fold(0, |acc, &b| (acc << 8) | usize::from(b));
+                    (len, &after[1 + count..])
+                }
+            };
             let value = &body[..len];
             if tag & 0x20 != 0 {
                 out.extend_from_slice(&[tag, 0x80]);
@@ -1285,7 +1017,7 @@ mod tests {
 
         // Not base64 at all.
         let out = run(format!("{head}\r\n\r\n!!! not base64 ***\r\n").as_bytes());
-        assert_line_starts(&out, "   (unreadable: ");
+        assert_line(&out, "   (unreadable: the body is not valid base64)");
         // Truncated base64: a dangling character.
         let out = run(format!("{head}\r\n\r\n{}\r\n", &body[..body.len() / 2 + 1]).as_bytes());
         assert_line_starts(&out, "   (unreadable: ");
@@ -1303,52 +1035,197 @@ mod tests {
             &[0x30, 0x03, 0x02, 0x01, 0x05],
         ));
         assert_line_starts(&out, "   (unreadable: not a CMS ContentInfo: ");
+        // A ContentInfo whose SignedData is not one.
+        let out = run(&binary_part(
+            "application/pkcs7-mime",
+            &content_info(ID_SIGNED_DATA, &tlv(0x30, &[&[0x02, 0x01, 0x01]])),
+        ));
+        assert_line_starts(&out, "   (unreadable: signed-data: ");
+        let out = run(&binary_part(
+            "application/pkcs7-mime",
+            &content_info(ID_ENVELOPED_DATA, &tlv(0x30, &[])),
+        ));
+        assert_line_starts(&out, "   (unreadable: enveloped-data: ");
     }
 
     #[test]
-    fn mutated_cms_never_panics() {
-        let samples = [
-            der_of(&protect(Options::sign(SignMode::Opaque), "plain.eml")),
-            der_of(&protect(Options::encrypt(), "plain.eml")),
-        ];
-        for der in samples {
-            for form in [der.clone(), to_ber(&der)] {
-                for cut in (0..form.len()).step_by(7) {
-                    run_any(&binary_part("application/pkcs7-mime", &form[..cut]));
-                }
-                for i in (0..form.len()).step_by(5) {
-                    for x in [0xff, 0x80, 0x01] {
-                        let mut m = form.clone();
-                        m[i] ^= x;
-                        let out = run_any(&binary_part("application/pkcs7-mime", &m)).unwrap();
-                        assert!(out.starts_with("message: "));
-                    }
-                }
+    fn certificates_only_and_other_content_types() {
+        // No digest, certificate, signer or content: a certs-only message without the certs.
+        let der = signed_data(&[], &[], &[], None);
+        let text = run(&binary_part(
+            "application/pkcs7-mime; smime-type=certs-only",
+            &der,
+        ));
+        assert_line(
+            &text,
+            "   S/MIME signed-data: digest none, 0 certificates, 0 signers",
+        );
+        assert_line(&text, "   content: none (detached, or certificates only)");
+        assert!(!text.contains("note"), "{text}");
+        // The same in a signature part.
+        let text = run(&binary_part("application/pkcs7-signature", &der));
+        assert_line(&text, "   content: none (detached)");
+
+        let compressed = content_info(ID_COMPRESSED_DATA, &tlv(0x30, &[&[0x02, 0x01, 0x00]]));
+        let text = run(&binary_part(
+            "application/pkcs7-mime; smime-type=compressed-data",
+            &compressed,
+        ));
+        assert_line(&text, "   S/MIME compressed-data: contents not shown");
+        let text = run(&binary_part(
+            "application/pkcs7-mime; smime-type=enveloped-data",
+            &compressed,
+        ));
+        assert_line(&text, "   (note: smime-type says enveloped-data)");
+
+        let data = content_info(ID_DATA, &tlv(0x04, &[b"hello"]));
+        let text = run(&binary_part(
+            "application/pkcs7-mime; smime-type=enveloped-data",
+            &data,
+        ));
+        assert_line(&text, "   S/MIME id-data: contents not shown");
+        assert!(!text.contains("note"), "{text}");
+        let private = content_info("1.3.6.1.4.1.99999.1", &tlv(0x05, &[]));
+        let text = run(&binary_part("application/x-pkcs7-mime", &private));
+        assert_line(&text, "   S/MIME 1.3.6.1.4.1.99999.1: contents not shown");
+    }
+
+    #[test]
+    fn signed_data_line_kinds() {
+        let other_cert = tlv(0xa3, &[&oid("1.3.6.1.4.1.99999.2"), &tlv(0x05, &[])]);
+        let ski_signer = tlv(
+            0x30,
+            &[
+                &tlv(0x02, &[&[3]]),
+                &tlv(0x80, &[&[0x00, 0xab, 0xcd]]),
+                &algorithm(SHA256),
+                &algorithm(RSA),
+                &tlv(0x04, &[&[1, 2, 3]]),
+            ],
+        );
+        let der = signed_data(
+            &[SHA256, "2.16.840.1.101.3.4.2.3"],
+            &[&other_cert],
+            &[&ski_signer],
+            Some(&tlv(0x04, &[b"not a MIME entity"])),
+        );
+        let text = run(&binary_part("application/pkcs7-mime", &der));
+        assert_line(
+            &text,
+            "   S/MIME signed-data: digest SHA-256, SHA-512, 1 certificate, 1 signer",
+        );
+        assert_line(&text, "   certificate 1: other format 1.3.6.1.4.1.99999.2");
+        assert_line(
+            &text,
+            "   signer 1: subject key id 00abcd, SHA-256, rsaEncryption",
+        );
+        assert_line(&text, "   content: id-data, 17 bytes");
+        assert_line(
+            &text,
+            "   (unreadable: the encapsulated content is not a MIME entity)",
+        );
+
+        let der = signed_data(&[SHA256], &[], &[], Some(&tlv(0x02, &[&[7]])));
+        let text = run(&binary_part("application/pkcs7-mime", &der));
+        assert_line_starts(&text, "   (unreadable: encapsulated content: ");
+    }
+
+    #[test]
+    fn enveloped_recipient_kinds() {
+        let ktri_ski = tlv(
+            0x30,
+            &[
+                &tlv(0x02, &[&[2]]),
+                &tlv(0x80, &[&[0x6e, 0xb7]]),
+                &algorithm("1.2.840.113549.1.1.7"),
+                &tlv(0x04, &[&[9; 4]]),
+            ],
+        );
+        let kekri = tlv(
+            0xa2,
+            &[
+                &tlv(0x02, &[&[4]]),
+                &tlv(0x30, &[&tlv(0x04, &[&[0x01, 0x02]])]),
+                &algorithm("2.16.840.1.101.3.4.1.45"),
+                &tlv(0x04, &[&[9; 4]]),
+            ],
+        );
+        let pwri = tlv(
+            0xa3,
+            &[
+                &tlv(0x02, &[&[0]]),
+                &algorithm("1.2.840.113549.1.9.16.3.9"),
+                &tlv(0x04, &[&[9; 4]]),
+            ],
+        );
+        let ori = tlv(0xa4, &[&oid("1.3.6.1.4.1.99999.3"), &tlv(0x05, &[])]);
+        let recipients = set(&[&ktri_ski, &kekri, &pwri, &ori]);
+        let eci = |with_content: bool, alg: &str| {
+            let mut fields = vec![oid(ID_DATA), algorithm(alg)];
+            if with_content {
+                fields.push(tlv(0x80, &[&[0u8; 32]]));
             }
-        }
-    }
-
-    #[test]
-    fn mutated_mime_never_panics() {
-        let inputs = [
-            corpus("html-inline-image.eml"),
-            protect(
-                Options::sign(SignMode::Detached),
-                "qp-and-text-attachment.eml",
+            let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+            tlv(0x30, &fields)
+        };
+        let enveloped = content_info(
+            ID_ENVELOPED_DATA,
+            &tlv(
+                0x30,
+                &[
+                    &tlv(0x02, &[&[3]]),
+                    &recipients,
+                    &eci(false, "2.16.840.1.101.3.4.1.42"),
+                ],
             ),
-        ];
-        for input in inputs {
-            for cut in (0..input.len()).step_by(97) {
-                run_any(&input[..cut]);
-            }
-            for i in (0..input.len()).step_by(89) {
-                for x in [b'\n', b'-', b'"', b';', 0, 0xff] {
-                    let mut m = input.clone();
-                    m[i] = x;
-                    run_any(&m);
-                }
-            }
+        );
+        let text = run(&binary_part("application/pkcs7-mime", &enveloped));
+        assert_line(
+            &text,
+            "   S/MIME enveloped-data: AES-256-CBC, 4 recipients, no content",
+        );
+        assert_line_starts(&text, "   recipient ");
+        for line in [
+            "subject key id 6eb7, RSAES-OAEP",
+            "key-encryption key id 0102, id-aes256-wrap (2.16.840.1.101.3.4.1.45)",
+            "password, 1.2.840.113549.1.9.16.3.9",
+            "other type 1.3.6.1.4.1.99999.3",
+        ] {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with("   recipient ") && l.ends_with(line)),
+                "{line}: {text}"
+            );
         }
+
+        let auth = content_info(
+            ID_AUTH_ENVELOPED_DATA,
+            &tlv(
+                0x30,
+                &[
+                    &tlv(0x02, &[&[0]]),
+                    &set(&[&ktri_ski]),
+                    &eci(true, "2.16.840.1.101.3.4.1.46"),
+                    &tlv(0x04, &[&[7; 16]]),
+                ],
+            ),
+        );
+        let text = run(&binary_part(
+            "application/pkcs7-mime; smime-type=authEnveloped-data",
+            &auth,
+        ));
+        assert_line(
+            &text,
+            "   S/MIME authEnveloped-data: AES-256-GCM, 1 recipient, 32 bytes encrypted",
+        );
+        assert_line(&text, "   recipient 1: subject key id 6eb7, RSAES-OAEP");
+    }
+
+    #[test]
+    fn long_hex_is_cut() {
+        assert_eq!(hex_cut("0"), "0");
+        assert_eq!(hex_cut(&"ab".repeat(64)), "ab".repeat(64));
+        assert_eq!(hex_cut(&"ab".repeat(65)), format!("{}...", "ab".repeat(64)));
     }
 
     #[test]
@@ -1365,9 +1242,12 @@ mod tests {
             input.push_str(&format!("--b{i}--\r\n"));
         }
         let text = run(input.as_bytes());
-        let marker = format!("... (nested deeper than {MAX_DEPTH} levels: not shown)");
-        assert_line(&text, &format!("{}+- {marker}", "   ".repeat(MAX_DEPTH)));
-        assert_eq!(text.lines().count(), MAX_DEPTH + 2, "{text}");
+        let marker = format!("... (nested deeper than {MAX_INSPECT_DEPTH} levels: not shown)");
+        assert_line(
+            &text,
+            &format!("{}+- {marker}", "   ".repeat(MAX_INSPECT_DEPTH)),
+        );
+        assert_eq!(text.lines().count(), MAX_INSPECT_DEPTH + 2, "{text}");
     }
 
     #[test]
@@ -1379,51 +1259,8 @@ mod tests {
                  --m{i}\r\nContent-Type: message/rfc822\r\n\r\n{input}\r\n--m{i}--\r\n"
             );
         }
-        let text = run_any(input.as_bytes()).unwrap();
-        assert!(text.lines().count() <= MAX_DEPTH + 2, "{text}");
-    }
-
-    /// SignedData with no signer around `entity`, as a `binary` pkcs7-mime entity.
-    fn wrap_signed(entity: &[u8]) -> Vec<u8> {
-        let sd = SignedData {
-            version: CmsVersion::V1,
-            digest_algorithms: SetOfVec::new(),
-            encap_content_info: EncapsulatedContentInfo {
-                econtent_type: ID_DATA,
-                econtent: Some(Any::new(Tag::OctetString, entity).unwrap()),
-            },
-            certificates: None,
-            crls: None,
-            signer_infos: SignerInfos(SetOfVec::new()),
-        };
-        let ci = ContentInfo {
-            content_type: ID_SIGNED_DATA,
-            content: Any::encode_from(&sd).unwrap(),
-        };
-        let mut out = b"Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n\
-            Content-Transfer-Encoding: binary\r\n\r\n"
-            .to_vec();
-        out.extend(ci.to_der().unwrap());
-        out
-    }
-
-    #[test]
-    fn deep_encapsulation_is_cut() {
-        let mut entity = b"Content-Type: text/plain\r\n\r\nhi\r\n".to_vec();
-        for _ in 0..60 {
-            entity = wrap_signed(&entity);
-        }
-        let mut input = b"From: a@example.com\r\n".to_vec();
-        input.extend(&entity);
-        let text = run(&input);
-        assert_eq!(
-            text.matches("S/MIME signed-data: digest none, 0 certificates, 0 signers")
-                .count(),
-            MAX_DEPTH,
-            "{text}"
-        );
-        assert!(text.contains("nested deeper than"), "{text}");
-        assert!(!text.contains("hi"));
+        let text = run(input.as_bytes());
+        assert!(text.lines().count() <= MAX_INSPECT_DEPTH + 2, "{text}");
     }
 
     #[test]
@@ -1445,38 +1282,37 @@ mod tests {
     }
 
     #[test]
-    fn not_a_message() {
-        let mut noise = vec![0u8; 4096];
-        let mut x = 0x2545_f491_u32;
-        for b in &mut noise {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            *b = x.to_le_bytes()[0];
-        }
-        noise[0] = 0x89; // never a header field name
-        for input in [
-            &b""[..],
-            b" \r\n\t\r\n",
-            b"hello",
-            b"just some words, no header\r\n",
-            b"\r\n\r\nbody only",
-            b"From nobody\r\n",
-            &noise,
-            &der_of(&protect(Options::encrypt(), "plain.eml")),
-        ] {
-            let mut out = Vec::new();
-            let err = show(input, &mut out).unwrap_err();
-            assert!(matches!(err, ShowError::NotAMessage(_)), "{err}");
-            assert!(err.to_string().starts_with("not an email message"));
-            assert!(out.is_empty());
-        }
+    fn unreadable_parts() {
+        let input = b"From: a@example.com\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n";
+        assert_line(
+            &run(input),
+            "   (unreadable: multipart without its boundary)",
+        );
+        let input = b"From: a@example.com\r\nContent-Type: text/plain\r\n\
+            Content-Transfer-Encoding: base64\r\n\r\n!!!\r\n";
+        assert_line(&run(input), "   (unreadable: the body is not valid base64)");
         // An mbox From line before the header is fine; so is a header without a body.
         assert!(
             run(b"From alice@example.com Tue Sep  2 09:00:00 2025\r\nSubject: x\r\n\r\nhi\r\n")
                 .contains("+- text/plain (default)  7bit  4 bytes")
         );
         assert_line(&run(b"Subject: x\r\n"), "   (unreadable: no body)");
+    }
+
+    #[test]
+    fn not_a_message() {
+        for input in [&b""[..], b"hello", b"\r\n\r\nbody only"] {
+            for format in [Format::Text, Format::Json] {
+                let mut out = Vec::new();
+                let err = show(input, &mut out, format).unwrap_err();
+                assert!(
+                    matches!(err, ShowError::Inspect(InspectError::NotAMessage { .. })),
+                    "{err}"
+                );
+                assert!(err.to_string().starts_with("not an email message"));
+                assert!(out.is_empty());
+            }
+        }
     }
 
     #[test]
@@ -1487,6 +1323,80 @@ mod tests {
         let text = run(input);
         assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'));
         assert!(text.contains("\\u{1b}[2Jx\\u{202e}y.txt"), "{text}");
+        // JSON has them as JSON escapes them.
+        let json = run_json(input);
+        assert_eq!(
+            json["root"]["disposition"]["file_name"],
+            "\x1b]0;evil\x07.bin"
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut_in_text_only() {
+        let name = "n".repeat(300);
+        let input = format!(
+            "From: a@example.com\r\nContent-Type: application/octet-stream; name={name}\r\n\r\nxx\r\n"
+        );
+        let text = run(input.as_bytes());
+        assert!(
+            text.contains(&format!("name={}...  ", "n".repeat(200))),
+            "{text}"
+        );
+        let json = run_json(input.as_bytes());
+        assert_eq!(json["root"]["content_type"]["name"], name.as_str());
+    }
+
+    #[test]
+    fn json_has_the_whole_tree() {
+        let json = run_json(&protect(Options::sign_and_encrypt(), "plain.eml"));
+        let root = &json["root"];
+        assert_eq!(root["node"], "part");
+        assert_eq!(root["content_type"]["type"], "application");
+        assert_eq!(root["content_type"]["subtype"], "pkcs7-mime");
+        assert_eq!(root["content_type"]["smime_type"], "enveloped-data");
+        assert_eq!(root["transfer_encoding"], "base64");
+        assert_eq!(root["disposition"]["kind"], "attachment");
+        assert_eq!(root["pkcs7"], "mime");
+        let cms = &root["cms"];
+        assert_eq!(cms["kind"], "enveloped");
+        assert_eq!(cms["encoding"], "DER");
+        assert_eq!(cms["content_type"]["oid"], "1.2.840.113549.1.7.3");
+        let env = &cms["enveloped"];
+        assert_eq!(env["content_encryption"]["name"], "AES-256-CBC");
+        assert_eq!(env["content_encryption"]["oid"], "2.16.840.1.101.3.4.1.42");
+        let recipients = env["recipients"].as_array().unwrap();
+        assert_eq!(recipients.len(), 2);
+        assert_eq!(recipients[0]["type"], "key_transport");
+        assert_eq!(
+            recipients[0]["id"]["issuer"],
+            "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI"
+        );
+        assert_eq!(recipients[0]["algorithm"]["oid"], "1.2.840.113549.1.1.1");
+        assert!(env["encrypted_size"].as_u64().unwrap() > 0);
+
+        let json = run_json(&protect(Options::sign(SignMode::Opaque), "plain.eml"));
+        let signed = &json["root"]["cms"]["signed"];
+        assert_eq!(signed["digest_algorithms"][0]["name"], "SHA-256");
+        let alice = &signed["certificates"][1];
+        assert_eq!(alice["serial"], "1002");
+        assert_eq!(alice["email_addresses"][0], "alice@example.com");
+        let signer = &signed["signers"][0];
+        assert_eq!(signer["id"]["serial"], "1002");
+        assert_eq!(signer["signing_time"], "2026-06-01T12:00:00Z");
+        let content = &signed["content"];
+        assert_eq!(content["content_type"]["name"], "id-data");
+        assert_eq!(content["entity"]["content_type"]["type"], "text");
+        assert_eq!(content["entity"]["size"], 132);
+
+        let json = run_json(&protect(Options::sign(SignMode::Detached), "plain.eml"));
+        let root = &json["root"];
+        assert_eq!(root["multipart_signed"]["micalg"], "sha-256");
+        assert_eq!(root["part_count"], 2);
+        assert_eq!(root["children"][1]["pkcs7"], "signature");
+        assert_eq!(
+            root["children"][1]["cms"]["signed"]["content"]["detached"],
+            true
+        );
     }
 
     #[test]
@@ -1500,26 +1410,9 @@ mod tests {
                 Ok(())
             }
         }
-        let err = show(&corpus("plain.eml"), &mut Broken).unwrap_err();
-        assert!(matches!(err, ShowError::Write(_)), "{err}");
-    }
-
-    #[test]
-    fn join_segments_reads_ber_strings() {
-        assert_eq!(
-            join_segments(&[0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0, 0], 0),
-            Some(b"abc".to_vec())
-        );
-        assert_eq!(
-            join_segments(&[0x24, 0x80, 0x04, 0x01, b'x', 0, 0, 0x04, 0x01, b'y'], 0),
-            Some(b"xy".to_vec())
-        );
-        assert_eq!(join_segments(b"Content-Type: text/plain\r\n", 0), None);
-        assert_eq!(join_segments(&[0x04, 0x05, b'a'], 0), None);
-        assert_eq!(join_segments(&[0x04, 0x85, 1, 2, 3, 4, 5], 0), None);
-        assert_eq!(join_segments(&[], 0), None);
-        // Nesting without end is refused, not followed down the stack.
-        let deep: Vec<u8> = [0x24, 0x80].repeat(1_000_000);
-        assert_eq!(join_segments(&deep, 0), None);
+        for format in [Format::Text, Format::Json] {
+            let err = show(&corpus("plain.eml"), &mut Broken, format).unwrap_err();
+            assert!(matches!(err, ShowError::Write(_)), "{err}");
+        }
     }
 }

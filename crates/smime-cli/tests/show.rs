@@ -219,3 +219,89 @@ fn not_a_message_fails() {
         assert!(err.contains("not an email message"), "{err}");
     }
 }
+
+#[test]
+fn json_is_one_document() {
+    let message = protect(&["--sign-detached"], "plain.eml");
+    let text = stdout_ok(&show_stdin(&["--json"], &message));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["size"], message.len());
+    let root = &json["root"];
+    assert_eq!(root["content_type"]["subtype"], "signed");
+    assert_eq!(root["part_count"], 2);
+    let signature = &root["children"][1];
+    assert_eq!(signature["pkcs7"], "signature");
+    let signed = &signature["cms"]["signed"];
+    assert_eq!(
+        signed["digest_algorithms"][0]["oid"],
+        "2.16.840.1.101.3.4.2.1"
+    );
+    assert_eq!(
+        signed["certificates"][1]["email_addresses"][0],
+        "alice@example.com"
+    );
+    assert_eq!(signed["signers"][0]["id"]["serial"], "1002");
+    assert_eq!(signed["content"]["detached"], true);
+
+    let file = corpus("plain.eml");
+    let from_file = stdout_ok(&smime(&["show", "--json", &file]));
+    let json: serde_json::Value = serde_json::from_str(&from_file).unwrap();
+    assert_eq!(json["root"]["content_type"]["charset"], "us-ascii");
+
+    let out = show_stdin(&["--json"], b"hello world\n");
+    assert_eq!(out.status.code(), Some(65));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn exit_codes() {
+    let out = smime(&["show", "/nonexistent/message.eml"]);
+    assert_eq!(out.status.code(), Some(66));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("smime: /nonexistent/message.eml: cannot read: "),
+        "{err}"
+    );
+
+    // Refused from its size, without reading it (the file is sparse).
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.eml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(256 * 1024 * 1024 + 1)
+        .unwrap();
+    let out = smime(&["show", &big.display().to_string()]);
+    assert_eq!(out.status.code(), Some(65));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.ends_with("big.eml: the message is 268435457 bytes, over the limit of 268435456\n"),
+        "{err}"
+    );
+
+    // A full disk.
+    if std::path::Path::new("/dev/full").exists() {
+        let out = Command::new(env!("CARGO_BIN_EXE_smime"))
+            .args(["show", &corpus("plain.eml")])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(73));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("plain.eml: cannot write the output: "),
+            "{err}"
+        );
+    }
+
+    // A reader that went away (`smime show m.eml | head -1`) is not a failure.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_smime"))
+        .args(["show", &corpus("html-inline-image.eml")])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stderr.is_empty());
+}

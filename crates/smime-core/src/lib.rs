@@ -93,6 +93,8 @@ pub use limits::{
     MAX_RSA_BITS, MIN_RSA_BITS,
 };
 pub use message::{Email, Mailbox, ParseError, Recipient, RecipientKind};
+pub use read::inspect;
+pub use read::inspect::{InspectError, Inspection, MAX_INSPECT_DEPTH, MAX_INSPECT_SIZE};
 pub use read::{
     CmsSummary, Layer, MAX_LAYERS, MAX_MESSAGE_SIZE, Opened, ReadError, Reader, VerifiedSigner,
     parse_cms,

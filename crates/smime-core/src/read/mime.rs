@@ -81,19 +81,51 @@ pub(super) fn classify(data: &[u8]) -> Result<Entity, MimeProblem> {
     Ok(Entity::Plain)
 }
 
+/// What a body part holds by its media type: CMS content, or a detached signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Pkcs7Kind {
+    /// `application/pkcs7-mime` or `application/x-pkcs7-mime`, or `application/octet-stream`
+    /// named `*.p7m`: enveloped, opaque-signed or compressed content (or certificates only).
+    Mime,
+    /// `application/pkcs7-signature` or `application/x-pkcs7-signature`, or
+    /// `application/octet-stream` named `*.p7s`: a detached signature.
+    Signature,
+}
+
+/// Which CMS body part the media type `mtype/subtype` (any case) names; `file_name` (the
+/// `name` or `filename` parameter) decides for `application/octet-stream`.
+pub(super) fn pkcs7_kind(mtype: &str, subtype: &str, file_name: Option<&str>) -> Option<Pkcs7Kind> {
+    if !mtype.eq_ignore_ascii_case("application") {
+        return None;
+    }
+    let subtype = subtype.to_ascii_lowercase();
+    match subtype.as_str() {
+        "pkcs7-mime" | "x-pkcs7-mime" => Some(Pkcs7Kind::Mime),
+        "pkcs7-signature" | "x-pkcs7-signature" => Some(Pkcs7Kind::Signature),
+        "octet-stream" => {
+            let name = file_name?.to_ascii_lowercase();
+            if name.ends_with(".p7m") {
+                Some(Pkcs7Kind::Mime)
+            } else if name.ends_with(".p7s") {
+                Some(Pkcs7Kind::Signature)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
 fn is_pkcs7_mime(ct: &ContentType) -> bool {
-    if ct.mtype != "application" {
+    if pkcs7_kind(&ct.mtype, &ct.subtype, ct.param("name")) != Some(Pkcs7Kind::Mime) {
         return false;
     }
-    match ct.subtype.as_str() {
-        "pkcs7-mime" | "x-pkcs7-mime" => !ct
+    // Certificates only: no layer to open (the parameter counts on the pkcs7-mime types only).
+    ct.subtype == "octet-stream"
+        || !ct
             .param("smime-type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("certs-only")),
-        "octet-stream" => ct
-            .param("name")
-            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".p7m")),
-        _ => false,
-    }
+            .is_some_and(|t| t.eq_ignore_ascii_case("certs-only"))
 }
 
 fn decode_body(encoding: &str, body: &[u8]) -> Result<Vec<u8>, MimeProblem> {
@@ -137,9 +169,7 @@ fn detached(ct: &ContentType, body: &[u8]) -> Result<Entity, MimeProblem> {
         HeaderProblem::NotAField { line } => MimeProblem::Header(line),
     })?;
     let sig_ct = sig_header.content_type("text/plain");
-    if !(sig_ct.is("application", "pkcs7-signature")
-        || sig_ct.is("application", "x-pkcs7-signature"))
-    {
+    if pkcs7_kind(&sig_ct.mtype, &sig_ct.subtype, None) != Some(Pkcs7Kind::Signature) {
         return Err(MimeProblem::Multipart(
             "the second part is not application/pkcs7-signature",
         ));

@@ -20,6 +20,7 @@
 
 mod enveloped;
 mod error;
+pub mod inspect;
 mod mime;
 mod signed;
 mod tlv;
@@ -35,6 +36,7 @@ use crate::build::Cipher;
 use crate::keys::private_key::{KeyFileProblem, KeyFormat, rsa_private_key};
 pub use error::ReadError;
 use error::malformed;
+pub use inspect::inspect;
 use mime::Entity;
 
 pub use crate::limits::{MAX_LAYERS, MAX_MESSAGE_SIZE};
@@ -460,7 +462,19 @@ fn parse_private_key(data: &[u8]) -> Result<rsa::PrivateKey, ReadError> {
 pub(super) fn decode_lenient<'a, T: Decode<'a, Error = der::Error>>(
     bytes: &'a [u8],
 ) -> Result<T, der::Error> {
-    T::from_der(bytes).or_else(|_| T::from_ber(bytes))
+    decode_lenient_rules(bytes).map(|(value, _)| value)
+}
+
+/// Decodes as DER, or failing that as BER (indefinite lengths, segmented strings), and says
+/// which rules worked (nested structures are then decoded with the same); the BER error when
+/// both fail.
+pub(super) fn decode_lenient_rules<'a, T: Decode<'a, Error = der::Error>>(
+    bytes: &'a [u8],
+) -> Result<(T, der::EncodingRules), der::Error> {
+    match T::from_der(bytes) {
+        Ok(value) => Ok((value, der::EncodingRules::Der)),
+        Err(_) => T::from_ber(bytes).map(|value| (value, der::EncodingRules::Ber)),
+    }
 }
 
 /// Lower-case hex of a big-endian integer, without leading zero bytes.
@@ -469,12 +483,17 @@ pub(super) fn hex(bytes: &[u8]) -> String {
         .iter()
         .position(|&b| b != 0)
         .unwrap_or(bytes.len().saturating_sub(1));
-    bytes
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex_bytes(bytes.get(start..).unwrap_or_default())
+}
+
+/// Lower-case hex of every byte (key identifiers: leading zeros are part of them).
+pub(super) fn hex_bytes(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// A registered name for an OID, else its dotted form.

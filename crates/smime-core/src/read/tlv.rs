@@ -80,6 +80,26 @@ fn collect_octets(t: &Tlv<'_>, out: &mut Vec<u8>, depth: usize) -> Result<(), Tl
     Ok(())
 }
 
+/// Joins `value` read as the contents of a constructed OCTET STRING (BER, X.690 8.7.3.2): a
+/// series of primitive or constructed OCTET STRING segments, end-of-contents octets between
+/// them tolerated. `None` when it is not that (a primitive string's contents, as a MIME entity
+/// always is: it starts with a header field, never with the byte 0x04), or holds no segment.
+pub(super) fn join_segments(value: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(value.len());
+    let mut segments = 0usize;
+    for seg in children(value, 0).ok()? {
+        if seg.tag == 0 && seg.value.is_empty() {
+            continue;
+        }
+        if seg.tag & !0x20 != 0x04 {
+            return None;
+        }
+        collect_octets(&seg, &mut out, 0).ok()?;
+        segments += 1;
+    }
+    (segments > 0).then_some(out)
+}
+
 /// Reads exactly one element that fills `input`.
 pub(super) fn parse_whole(input: &[u8]) -> Result<Tlv<'_>, TlvError> {
     let (t, rest) = parse_one(input, 0)?;
@@ -221,5 +241,30 @@ mod tests {
         );
         let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 100).flatten().collect();
         assert_eq!(parse_whole(&deep).unwrap_err(), TlvError::TooDeep);
+    }
+
+    #[test]
+    fn join_segments_reads_ber_strings() {
+        assert_eq!(
+            join_segments(&[0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0, 0]),
+            Some(b"abc".to_vec())
+        );
+        assert_eq!(
+            join_segments(&[0x24, 0x80, 0x04, 0x01, b'x', 0, 0, 0x04, 0x01, b'y']),
+            Some(b"xy".to_vec())
+        );
+        assert_eq!(
+            join_segments(&[0x24, 0x03, 0x04, 0x01, b'x', 0x04, 0x00]),
+            Some(b"x".to_vec())
+        );
+        assert_eq!(join_segments(b"Content-Type: text/plain\r\n"), None);
+        assert_eq!(join_segments(&[0x04, 0x05, b'a']), None);
+        assert_eq!(join_segments(&[0x04, 0x85, 1, 2, 3, 4, 5]), None);
+        assert_eq!(join_segments(&[0x04, 0x01, b'a', 0x02, 0x01, 0x01]), None);
+        assert_eq!(join_segments(&[]), None);
+        assert_eq!(join_segments(&[0, 0]), None);
+        // Nesting without end is refused, not followed down the stack.
+        let deep: Vec<u8> = [0x24, 0x80].repeat(1_000_000);
+        assert_eq!(join_segments(&deep), None);
     }
 }
