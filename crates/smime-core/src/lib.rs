@@ -14,6 +14,9 @@
 //! - [`Reader`]: the other way round: open an S/MIME message (decrypt with a recipient key,
 //!   verify every signature) and get the innermost MIME entity back, with its [`Layer`]s.
 //!   It proves integrity and which certificate signed, not that the certificate is trusted.
+//! - [`inspect()`]: describe any message without keys (what `smime show` prints): its MIME
+//!   tree, and for each S/MIME layer the algorithms, signers, certificates and recipients, as
+//!   plain data. It never fails on what is inside a message, and vouches for nothing.
 //! - [`SigningKey`]: implement it to sign with a key held elsewhere (another crypto library,
 //!   a token, a KMS) and pass it to [`KeyStore::with_signer`].
 //!
@@ -55,7 +58,8 @@
 //! The source is grouped by the direction data flows:
 //!
 //! - `build/`: an `.eml` in, S/MIME out ([`Protector`], [`Options`], the CMS structures).
-//! - `read/`: S/MIME in, the content and its layers out ([`Reader`], [`parse_cms`]).
+//! - `read/`: S/MIME in, the content and its layers out ([`Reader`], [`parse_cms`]), or a
+//!   description of the message ([`inspect()`]).
 //! - `keys/`: keys and certificates, for both ([`KeyStore`], [`SigningKey`], PEM files,
 //!   certificate checks).
 //!

@@ -83,11 +83,11 @@ pub(crate) const MAX_RECIPIENTS: usize = 1024;
 /// Longest MIME boundary accepted (RFC 2046 allows 70; some agents write a little more).
 pub(crate) const MAX_BOUNDARY: usize = 100;
 
-/// How deep [`inspect`](crate::inspect) follows nesting (MIME parts, nested messages and
+/// How deep [`inspect`](crate::inspect()) follows nesting (MIME parts, nested messages and
 /// encapsulated content together) before the rest is left out: it describes, so a deeper part
 /// is marked, not refused. Half of [`MAX_MIME_DEPTH`], which is far above real mail already.
 pub const MAX_INSPECT_DEPTH: usize = 32;
 
-/// The largest input [`inspect`](crate::inspect) accepts, in bytes: far above any real message
+/// The largest input [`inspect`](crate::inspect()) accepts, in bytes: far above any real message
 /// (it only describes), and within the 32-bit offsets of the MIME parser.
 pub const MAX_INSPECT_SIZE: usize = 256 * 1024 * 1024;

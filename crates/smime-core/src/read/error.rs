@@ -12,7 +12,7 @@ pub enum ReadError {
         /// The limit in force.
         limit: usize,
     },
-    /// More S/MIME layers than [`MAX_LAYERS`].
+    /// More S/MIME layers than [`MAX_LAYERS`](crate::MAX_LAYERS).
     #[error("more than {limit} S/MIME layers")]
     TooManyLayers {
         /// The limit in force.
