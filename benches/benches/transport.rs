@@ -1,10 +1,11 @@
 //! "Which is faster, SMTP or the API?" on loopback: the same S/MIME-like messages (20 KB and
 //! 600 KB, base64 in an `application/pkcs7-mime` envelope) sent
 //!
-//! - by SMTP ([`SmtpSender`], no TLS) into a minimal SMTP sink written here (`smtp-inbench`),
+//! - by SMTP ([`SmtpSender`], no TLS) into the testkit's fake SMTP server with capture off, a
+//!   sink on a runtime thread of its own (`smtp-inbench`),
 //! - by SMTP into Postfix's `smtp-sink` when it is installed (`smtp-sink`),
-//! - by the SparkPost Transmissions API ([`SparkPostSender`]) into a keep-alive HTTP/1.1
-//!   stand-in written here (`api`),
+//! - by the SparkPost Transmissions API ([`SparkPostSender`]) into the testkit's keep-alive
+//!   HTTP/1.1 stand-in, capture off (`api`),
 //!
 //! each in five ways: `fresh` (one message at a time, a new connection for each: the
 //! ancestor's way), `reused` (one connection, sequential) and `pool-1`, `pool-4`, `pool-10`
@@ -18,19 +19,19 @@
 //! cargo bench -p smime-benches --bench transport -- --test  # one batch each: a smoke check
 //! ```
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use memchr::memmem;
+use smime_testkit::closed_port;
+use smime_testkit::fake_api::{FakeApi, Response};
+use smime_testkit::fake_smtp::{FakeSmtp, Options};
 use smime_transport::{Envelope, Secret, Sender, SmtpSender, SparkPostSender, Timeouts, TlsMode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 
 /// Messages sent per criterion iteration.
@@ -199,191 +200,6 @@ fn api_sender(addr: SocketAddr, mode: Mode) -> Arc<dyn Sender> {
     Arc::new(sender)
 }
 
-/// Connections and requests (messages) a stand-in server has seen.
-#[derive(Debug, Default)]
-struct Counters {
-    connections: AtomicU64,
-    messages: AtomicU64,
-}
-
-impl Counters {
-    fn report(&self, name: &str) {
-        eprintln!(
-            "{name}: {} connections, {} messages",
-            self.connections.load(Ordering::Relaxed),
-            self.messages.load(Ordering::Relaxed)
-        );
-    }
-}
-
-/// The servers' own runtime, one worker thread (like `smtp-sink`, one process, one thread).
-fn server_runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("the server runtime")
-}
-
-/// Accepts connections on `listener` and runs `serve` on each.
-async fn accept_loop<F, Fut>(listener: TcpListener, counters: Arc<Counters>, serve: F)
-where
-    F: Fn(TcpStream, Arc<Counters>) -> Fut,
-    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
-{
-    while let Ok((stream, _)) = listener.accept().await {
-        let _ = stream.set_nodelay(true);
-        counters.connections.fetch_add(1, Ordering::Relaxed);
-        let serving = serve(stream, counters.clone());
-        tokio::spawn(async move {
-            let _ = serving.await;
-        });
-    }
-}
-
-/// Binds 127.0.0.1 on a free port and serves `serve` there on `rt`.
-fn start<F, Fut>(rt: &Runtime, serve: F) -> (SocketAddr, Arc<Counters>)
-where
-    F: Fn(TcpStream, Arc<Counters>) -> Fut + Send + 'static,
-    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
-{
-    let listener = rt
-        .block_on(TcpListener::bind("127.0.0.1:0"))
-        .expect("a loopback port");
-    let addr = listener.local_addr().expect("the local address");
-    let counters = Arc::new(Counters::default());
-    rt.spawn(accept_loop(listener, counters.clone(), serve));
-    (addr, counters)
-}
-
-/// A minimal SMTP sink: ESMTP with PIPELINING, 8BITMIME and SIZE; MAIL, RCPT, DATA, RSET,
-/// NOOP, QUIT; the message is read up to `CRLF.CRLF` and thrown away.
-async fn smtp_session(mut stream: TcpStream, counters: Arc<Counters>) -> std::io::Result<()> {
-    stream
-        .write_all(b"220 bench.invalid ESMTP in-bench sink\r\n")
-        .await?;
-    let finder = memmem::Finder::new(b"\r\n.\r\n");
-    let mut buf: Vec<u8> = Vec::with_capacity(128 * 1024);
-    let mut replies: Vec<u8> = Vec::with_capacity(1024);
-    let mut in_data = false;
-    // Nothing of the message read yet: a terminator here has no CRLF of its own.
-    let mut data_start = false;
-    loop {
-        // Everything complete in the buffer is answered before reading again, so that
-        // pipelined commands get their replies in one write.
-        let mut at = 0usize;
-        loop {
-            if in_data {
-                if data_start && buf.len() - at < 3 {
-                    break;
-                }
-                if data_start && buf[at..].starts_with(b".\r\n") {
-                    at += 3;
-                } else if let Some(p) = finder.find(&buf[at..]) {
-                    at += p + 5;
-                } else {
-                    // Keep the last four bytes: the terminator may straddle reads.
-                    at = buf.len() - (buf.len() - at).min(4);
-                    data_start = false;
-                    break;
-                }
-                in_data = false;
-                data_start = false;
-                let id = counters.messages.fetch_add(1, Ordering::Relaxed);
-                replies.extend_from_slice(format!("250 2.0.0 Ok: queued as {id:X}\r\n").as_bytes());
-                continue;
-            }
-            let Some(nl) = memchr::memchr(b'\n', &buf[at..]) else {
-                break;
-            };
-            let line = &buf[at..at + nl + 1];
-            at += nl + 1;
-            let verb = line
-                .get(..4)
-                .map(|v| v.to_ascii_uppercase())
-                .unwrap_or_default();
-            match verb.as_slice() {
-                b"EHLO" => replies.extend_from_slice(
-                    b"250-bench.invalid\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n",
-                ),
-                b"HELO" => replies.extend_from_slice(b"250 bench.invalid\r\n"),
-                b"MAIL" | b"RCPT" | b"RSET" | b"NOOP" => {
-                    replies.extend_from_slice(b"250 2.0.0 Ok\r\n");
-                }
-                b"DATA" => {
-                    replies.extend_from_slice(b"354 End data with <CR><LF>.<CR><LF>\r\n");
-                    in_data = true;
-                    data_start = true;
-                }
-                b"QUIT" => {
-                    replies.extend_from_slice(b"221 2.0.0 Bye\r\n");
-                    stream.write_all(&replies).await?;
-                    return stream.shutdown().await;
-                }
-                _ => replies.extend_from_slice(b"502 5.5.2 Error: command not recognized\r\n"),
-            }
-        }
-        buf.drain(..at);
-        if !replies.is_empty() {
-            stream.write_all(&replies).await?;
-            replies.clear();
-        }
-        if buf.capacity() - buf.len() < 16 * 1024 {
-            buf.reserve(64 * 1024);
-        }
-        if stream.read_buf(&mut buf).await? == 0 {
-            return Ok(());
-        }
-    }
-}
-
-/// A keep-alive HTTP/1.1 server answering every request like the Transmissions API, after
-/// reading the whole body (`Content-Length`).
-async fn api_session(mut stream: TcpStream, counters: Arc<Counters>) -> std::io::Result<()> {
-    const BODY: &str =
-        r#"{"results":{"total_rejected_recipients":0,"total_accepted_recipients":1,"id":"1"}}"#;
-    let reply = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
-        BODY.len()
-    );
-    let finder = memmem::Finder::new(b"\r\n\r\n");
-    let mut buf: Vec<u8> = Vec::with_capacity(128 * 1024);
-    loop {
-        // The head.
-        let end = loop {
-            if let Some(p) = finder.find(&buf) {
-                break p + 4;
-            }
-            buf.reserve(64 * 1024);
-            if stream.read_buf(&mut buf).await? == 0 {
-                return Ok(());
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(0);
-        // The body, read and thrown away.
-        let mut missing = (end + length).saturating_sub(buf.len());
-        buf.drain(..(end + length).min(buf.len()));
-        while missing > 0 {
-            buf.clear();
-            buf.reserve(64 * 1024);
-            let n = stream.read_buf(&mut buf).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            let used = n.min(missing);
-            missing -= used;
-            buf.drain(..used);
-        }
-        counters.messages.fetch_add(1, Ordering::Relaxed);
-        stream.write_all(reply.as_bytes()).await?;
-    }
-}
-
 fn find(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
         .into_iter()
@@ -408,10 +224,7 @@ impl Drop for Sink {
 }
 
 fn start_sink(path: &PathBuf) -> Option<(Sink, u16)> {
-    let port = StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = closed_port();
     let mut command = Command::new(path);
     // As root, smtp-sink insists on dropping privileges.
     let uid = Command::new("id").arg("-u").output().ok()?.stdout;
@@ -435,12 +248,18 @@ fn start_sink(path: &PathBuf) -> Option<(Sink, u16)> {
 }
 
 fn smtp_inbench(c: &mut Criterion) {
-    let servers = server_runtime();
-    let (addr, counters) = start(&servers, smtp_session);
+    let server = FakeSmtp::start_on_thread(Options {
+        capture: false,
+        ..Options::default()
+    });
     let (mut group, rt) = configure(c, "smtp-inbench");
-    target(&mut group, &rt, &|mode| smtp_sender(addr.port(), mode));
+    target(&mut group, &rt, &|mode| smtp_sender(server.port(), mode));
     group.finish();
-    counters.report("in-bench SMTP sink");
+    let log = server.log();
+    eprintln!(
+        "in-bench SMTP sink: {} connections, {} messages",
+        log.connections, log.messages
+    );
 }
 
 fn smtp_sink(c: &mut Criterion) {
@@ -459,12 +278,15 @@ fn smtp_sink(c: &mut Criterion) {
 }
 
 fn api(c: &mut Criterion) {
-    let servers = server_runtime();
-    let (addr, counters) = start(&servers, api_session);
+    let server = FakeApi::start_on_thread(|_, _| Response::accepted("1", 1, 0)).capture(false);
     let (mut group, rt) = configure(c, "api");
-    target(&mut group, &rt, &|mode| api_sender(addr, mode));
+    target(&mut group, &rt, &|mode| api_sender(server.addr, mode));
     group.finish();
-    counters.report("API stand-in");
+    eprintln!(
+        "API stand-in: {} connections, {} messages",
+        server.connections(),
+        server.served()
+    );
 }
 
 criterion_group!(benches, smtp_inbench, smtp_sink, api);

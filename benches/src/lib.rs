@@ -11,11 +11,6 @@
 
 use std::path::PathBuf;
 
-/// The repository root.
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The sizes of the ladder, smallest first.
 pub const SIZES: [&str; 4] = ["1KB", "20KB", "600KB", "5MB"];
 
@@ -36,8 +31,7 @@ pub fn message(size: &str) -> Vec<u8> {
 
 /// The corpus' `html-inline-image.eml`, addressed to Bob alone (the corpus file adds Carol).
 pub fn headline_message() -> Vec<u8> {
-    let eml = std::fs::read(repo().join("testdata/corpus/html-inline-image.eml"))
-        .expect("testdata/corpus/html-inline-image.eml");
+    let eml = smime_testkit::corpus_file("html-inline-image.eml");
     let to = b"To: Bob <bob@example.net>, Carol <carol@example.org>\r\n";
     let at = eml
         .windows(to.len())
@@ -58,8 +52,8 @@ pub fn headline_message() -> Vec<u8> {
 /// On another size.
 pub fn keys_dir(bits: u32) -> PathBuf {
     match bits {
-        2048 => repo().join("testdata/pki/keys"),
-        3072 | 4096 => repo().join(format!("testdata/pki/bench-rsa{bits}")),
+        2048 => smime_testkit::keys_dir(),
+        3072 | 4096 => smime_testkit::pki_dir().join(format!("bench-rsa{bits}")),
         other => panic!("no bench keys for RSA-{other}"),
     }
 }

@@ -146,7 +146,7 @@ fn compare(data: &[u8], entity: &[u8]) -> Result<(), String> {
     // §5.1.1 allows only space and tab there; one for mail-parser). Such inputs still get
     // every other property here (no panic, canonical 7-bit entity that mail-parser can
     // decode); well-formed trees with binary parts holding such bytes are compared by
-    // `crates/smime-core/tests/proptest_roundtrip.rs`. 8-bit text is not excused.
+    // `crates/smime-core/tests/core/proptest_roundtrip.rs`. 8-bit text is not excused.
     if !text(&normalised) {
         NOT_TEXT.fetch_add(1, Ordering::Relaxed);
         return Ok(());

@@ -8,7 +8,7 @@
 # one core in 2026), and re-running make.sh regenerates every key, which breaks the golden
 # tests. This script touches only the two rsa16384@ files and reads (never writes) the
 # intermediate CA. The key must be refused at load time, before any private-key operation, by
-# MAX_RSA_BITS (8192): see crates/smime-core/tests/hostile.rs and docs/hostile-inputs.md.
+# MAX_RSA_BITS (8192): see crates/smime-core/tests/core/hostile.rs and docs/hostile-inputs.md.
 # TEST-ONLY key, published on purpose: NEVER use it for real mail.
 set -euo pipefail
 

@@ -6,8 +6,9 @@
 //!
 //! # Which function do I want?
 //!
-//! * Inputs: [`corpus()`] (every `testdata/corpus/*.eml`), [`key_pem`], [`key_cert`],
-//!   [`ca_cert`] ... and [`SENDER`] / [`RECIPIENTS`].
+//! * Inputs: [`corpus()`] (every `testdata/corpus/*.eml`), [`corpus_file`], [`corpus_path`],
+//!   [`key_pem`], [`key_cert`], [`ca_cert`], [`keys_dir`] ... and [`SENDER`] / [`RECIPIENTS`];
+//!   [`sample_message`] for a plain message of a given size.
 //! * Is the tool there? [`tool`] (prints `skipping: ...` or, under `SMIME_REQUIRE_INTEROP=1`,
 //!   panics), or [`Tool::available`] for all three at once.
 //! * What did the library emit? [`classify`] → [`Layer`] (opaque, detached with the exact signed
@@ -16,6 +17,12 @@
 //!   [`Tool::open`] (peels every layer), or the per-tool modules [`openssl`], [`gpgsm`], [`nss`].
 //! * Did the content survive? [`assert_same_leaves`] (decoded parts compared with mail-parser).
 //! * Can the check fail? [`tamper_signed_content`] changes one signed byte.
+//! * Network doubles (cargo feature `servers`, off by default): `fake_smtp` (one configurable
+//!   SMTP server: TLS modes, AUTH, scripted replies and faults, capture), `fake_api` (the
+//!   SparkPost Transmissions API), `tls` (a throw-away CA for them), `postfix` (the private
+//!   Postfix of `scripts/test.sh`), `closed_port`, `SilentServer` and `within`. Each starts on
+//!   the current tokio runtime (`start`) or on a runtime thread of its own (`start_on_thread`,
+//!   for synchronous tests). No test, bench or example outside this crate binds a listener.
 //!
 //! ```no_run
 //! use smime_testkit::{Tool, assert_same_leaves, corpus};
@@ -51,6 +58,20 @@ mod mime;
 pub mod nss;
 pub mod openssl;
 mod run;
+
+#[cfg(feature = "servers")]
+pub mod fake_api;
+#[cfg(feature = "servers")]
+pub mod fake_smtp;
+#[cfg(feature = "servers")]
+pub mod postfix;
+#[cfg(feature = "servers")]
+mod servers;
+#[cfg(feature = "servers")]
+pub mod tls;
+
+#[cfg(feature = "servers")]
+pub use servers::{SilentServer, closed_port, within};
 
 pub use leaves::{Leaf, assert_same_leaves, compare_leaves, decoded_leaves};
 pub use mime::{Layer, base64_decode, base64_encode_lines, classify, tamper_signed_content};
@@ -158,8 +179,31 @@ pub fn corpus() -> Vec<(String, Vec<u8>)> {
 
 /// One corpus message by file name (`"plain.eml"`). Panics if it does not exist.
 pub fn corpus_file(name: &str) -> Vec<u8> {
-    let p = corpus_dir().join(name);
+    let p = corpus_path(name);
     std::fs::read(&p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}
+
+/// The path of one corpus message (`testdata/corpus/<name>`), e.g. for a command line.
+pub fn corpus_path(name: &str) -> PathBuf {
+    corpus_dir().join(name)
+}
+
+/// A plain-text message of about `size` bytes from Alice to Bob with `subject` (also its
+/// Message-ID), CRLF line ends, and lines starting with dots (one, two, and a lone dot) to
+/// exercise dot-stuffing.
+pub fn sample_message(subject: &str, size: usize) -> Vec<u8> {
+    let mut m = format!(
+        "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: {subject}\r\n\
+         Message-ID: <{subject}@example.com>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=us-ascii\r\n\r\n.leading dot\r\n..two dots\r\n"
+    )
+    .into_bytes();
+    let line = b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnop\r\n";
+    while m.len() + line.len() <= size {
+        m.extend_from_slice(line);
+    }
+    m.extend_from_slice(b".\r\nlast line\r\n");
+    m
 }
 
 /// Finds an executable on `PATH`, without printing anything.

@@ -3,8 +3,8 @@
 //! - by SMTP into Postfix's `smtp-sink` (a discard server, started here on a free port):
 //!   one connection, then pools of 4 and 10 connections with as many messages in flight;
 //! - `smtp-source` (Postfix's load generator) into the same sink, as a reference;
-//! - by the SparkPost API into an in-process HTTP/1.1 stand-in (keep-alive, fixed 200),
-//!   with 1, 4 and 10 requests in flight.
+//! - by the SparkPost API into the testkit's in-process HTTP/1.1 stand-in (keep-alive, fixed
+//!   200, capture off), with 1, 4 and 10 requests in flight.
 //!
 //! ```text
 //! cargo run --release -p smime-transport --example loopback_rate -- [MESSAGES] [--current-thread]
@@ -15,20 +15,19 @@
 
 use std::{
     error::Error,
-    net::{SocketAddr, TcpListener as StdListener},
     path::PathBuf,
     process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use smime_testkit::{
+    closed_port,
+    fake_api::{FakeApi, Response},
+};
 use smime_transport::{
     Dispatcher, Envelope, Job, RetryPolicy, Secret, Sender, SmtpSender, SparkPostSender, Timeouts,
     TlsMode,
-};
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpListener,
 };
 
 const SIZE: usize = 20 * 1024;
@@ -56,10 +55,6 @@ fn find(tool: &str) -> Option<PathBuf> {
         ])
         .map(|d| d.join(tool))
         .find(|p| p.is_file())
-}
-
-fn free_port() -> Result<u16, Box<dyn Error>> {
-    Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 struct Sink(Child);
@@ -130,56 +125,6 @@ async fn measure(
     Ok(messages as f64 / elapsed.as_secs_f64())
 }
 
-/// A minimal keep-alive HTTP/1.1 server answering every request like the Transmissions API.
-async fn api_stand_in() -> Result<SocketAddr, Box<dyn Error>> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let body = r#"{"results":{"total_rejected_recipients":0,"total_accepted_recipients":1,"id":"1234567"}}"#;
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                let reply = reply.as_bytes();
-                let mut buf = Vec::with_capacity(64 * 1024);
-                let mut chunk = vec![0u8; 64 * 1024];
-                loop {
-                    // Headers, then Content-Length bytes of body.
-                    let end = loop {
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break p + 4;
-                        }
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                    let length = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    while buf.len() < end + length {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..end + length);
-                    if stream.write_all(reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok(addr)
-}
-
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let messages: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(5000);
@@ -215,7 +160,7 @@ async fn run(messages: usize) -> Result<(), Box<dyn Error>> {
 
     match (find("smtp-sink"), find("smtp-source")) {
         (Some(sink_path), source) => {
-            let port = free_port()?;
+            let port = closed_port();
             let _sink = start_sink(&sink_path, port).await?;
             for (label, pool, cap) in [
                 ("SMTP -> smtp-sink, 1 connection (reused throughout)", 1, 0),
@@ -277,10 +222,13 @@ async fn run(messages: usize) -> Result<(), Box<dyn Error>> {
         (None, _) => println!("smtp-sink not found: SMTP figures skipped (install postfix)"),
     }
 
-    let addr = api_stand_in().await?;
+    // On this runtime, as the client.
+    let api = FakeApi::start(|_, _| Response::accepted("1234567", 1, 0))
+        .await
+        .capture(false);
     for concurrency in [1, 4, 10] {
         let sender = SparkPostSender::builder(Secret::from("loopback-test-key"))
-            .base_url(format!("http://{addr}"))
+            .base_url(api.base_url())
             .max_idle_connections(concurrency)
             .timeout(Duration::from_secs(30))
             .build()?;

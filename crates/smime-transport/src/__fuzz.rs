@@ -1,5 +1,5 @@
 //! Entry points for the fuzz targets in `fuzz/` and for their regression tests
-//! (`tests/fuzz_regressions.rs`), compiled only with the `fuzzing` feature. Not part of the
+//! (`tests/transport/fuzz_regressions.rs`), compiled only with the `fuzzing` feature. Not part of the
 //! API: hidden from the documentation, no stability promise.
 //!
 //! Each function feeds untrusted bytes (what a server or the API could send) to the code the

@@ -4,13 +4,11 @@
 //! about a damaged key file.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use crate::common::*;
 use base64ct::{Base64, Encoding};
-use common::*;
 use der::Decode;
 use pkcs8::DecodePrivateKey;
 use smime_core::{KeyBackend, KeyStore, Options, Protector, RsaSigningKey};
@@ -171,7 +169,7 @@ fn debug_of_keys_signers_stores_and_protectors_shows_no_key_material() {
         let protector =
             Protector::new(keys.clone(), Options::sign_and_encrypt()).with_clock(clock());
         // And after use.
-        protector.protect(&corpus("plain.eml")).unwrap();
+        protector.protect(&corpus_file("plain.eml")).unwrap();
         debug_both(&format!("{backend:?} Protector"), &protector, &all);
         debug_both(&format!("{backend:?} KeyStore after use"), &keys, &all);
     }

@@ -1,18 +1,17 @@
 //! SparkPostSender against an in-process stand-in for the Transmissions API.
 
-mod support;
-
 use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use smime_testkit::{
+    closed_port,
+    fake_api::{FakeApi, Response},
+    sample_message, within,
+};
 use smime_transport::{
     Dispatcher, Envelope, Recipient, RetryPolicy, Secret, Sender, SparkPostSender, Stage,
-};
-use support::{
-    fake_api::{FakeApi, Response},
-    message, within,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -47,7 +46,7 @@ async fn accepted_200_and_the_request_as_sparkpost_wants_it() {
             .build()
             .expect("sender");
         assert_eq!(sender.base_url(), api.base_url(), "trailing / stripped");
-        let msg = message("api", 20_000);
+        let msg = sample_message("api", 20_000);
         // Carol is a Cc, Dave a Bcc: the API hears of every recipient, names included.
         let env = Envelope::new(
             "alice@example.com",
@@ -334,9 +333,7 @@ async fn messages_the_api_cannot_carry_are_refused_before_sending() {
 
 #[tokio::test]
 async fn api_unreachable_is_transient() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let port = closed_port();
     let err = SparkPostSender::builder(Secret::from(KEY))
         .base_url(format!("http://127.0.0.1:{port}"))
         .build()

@@ -2,9 +2,14 @@
 //! SMTP into a fake server and a real Postfix, and by the API into a stand-in.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use smime_testkit::{
+    fake_api::{FakeApi, Response, script},
+    fake_smtp::{FakeSmtp, Options},
+    keys_dir,
+    postfix::{PostfixEnv, maildir_files, postfix_env},
+};
 
-use support::*;
+use crate::support::*;
 
 const PASSWORD: &str = "s3cret-Pa55word-do-not-print";
 const API_KEY: &str = "0123456789abcdef-api-key-do-not-print";
@@ -45,7 +50,7 @@ fn assert_no_secret(text: &str) {
 
 #[test]
 fn ancestor_smtp_command_lines_with_both_spellings() {
-    let server = FakeSmtp::start(SmtpScript::default());
+    let server = FakeSmtp::start_on_thread(Options::default());
     for flag in ["--send-smtp", "--send_smtp"] {
         let out = run(smime()
             .args([
@@ -54,15 +59,15 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
                 "--encrypt",
                 flag,
             ])
-            .env("SMIME_KEYS", keys())
+            .env("SMIME_KEYS", keys_dir())
             .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", server.port.to_string()));
+            .env("SMTP_PORT", server.port().to_string()));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(
             err.contains(&format!(
                 "Opened SMTP connection (STARTTLS if offered) to 127.0.0.1, port {}",
-                server.port
+                server.port()
             )),
             "{err}"
         );
@@ -77,13 +82,12 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
         );
         assert!(stdout(&out).is_empty());
     }
-    let msgs = server.messages.lock().unwrap();
+    let msgs = server.log().delivered;
     assert_eq!(msgs.len(), 2);
-    assert!(String::from_utf8_lossy(&msgs[0]).contains("smime-type=enveloped-data"));
+    assert!(String::from_utf8_lossy(&msgs[0].data).contains("smime-type=enveloped-data"));
     let rcpts = server
-        .transcript
-        .lock()
-        .unwrap()
+        .log()
+        .raw_lines
         .iter()
         .filter(|l| l.starts_with("RCPT TO"))
         .count();
@@ -92,7 +96,7 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
 
 #[test]
 fn credentials_are_masked_and_never_printed() {
-    let server = FakeSmtp::start(SmtpScript::default());
+    let server = FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", PASSWORD));
     let out = run(smime()
         .args([
             &corpus("plain.eml"),
@@ -102,9 +106,9 @@ fn credentials_are_masked_and_never_printed() {
             "none",
             "--dangerous-allow-plaintext-auth",
         ])
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port.to_string())
+        .env("SMTP_PORT", server.port().to_string())
         .env("SMTP_USER", "SMTP_Injection")
         .env("SMTP_PASSWORD", PASSWORD));
     let err = stderr(&out);
@@ -124,17 +128,17 @@ fn credentials_are_masked_and_never_printed() {
 
 #[test]
 fn credentials_never_cross_an_unencrypted_connection_by_default() {
-    let server = FakeSmtp::start(SmtpScript::default());
+    let server = FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", PASSWORD));
     let out = run(smime()
         .args([&corpus("plain.eml"), "--sign", "--send-smtp"])
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port.to_string())
+        .env("SMTP_PORT", server.port().to_string())
         .env("SMTP_USER", "SMTP_Injection")
         .env("SMTP_PASSWORD", PASSWORD));
     assert_ne!(out.status.code(), Some(0));
     assert_no_secret(&all_output(&out));
-    let sent = server.transcript.lock().unwrap().join("\n");
+    let sent = server.log().transcript();
     assert!(
         !sent.contains("AUTH") && !sent.contains(&base64(PASSWORD)),
         "{sent}"
@@ -143,10 +147,9 @@ fn credentials_never_cross_an_unencrypted_connection_by_default() {
 
 #[test]
 fn failed_auth_gets_the_server_text_a_hint_and_exit_69() {
-    let server = FakeSmtp::start(SmtpScript {
-        auth: "535 5.7.8 Authentication credentials invalid".into(),
-        ..SmtpScript::default()
-    });
+    // Another password: 535 5.7.8 Authentication credentials invalid.
+    let server =
+        FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", "another-password"));
     let out = run(smime()
         .args([
             &corpus("plain.eml"),
@@ -156,9 +159,9 @@ fn failed_auth_gets_the_server_text_a_hint_and_exit_69() {
             "none",
             "--dangerous-allow-plaintext-auth",
         ])
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port.to_string())
+        .env("SMTP_PORT", server.port().to_string())
         .env("SMTP_USER", "SMTP_Injection")
         .env("SMTP_PASSWORD", PASSWORD));
     let err = stderr(&out);
@@ -177,30 +180,27 @@ fn failed_auth_gets_the_server_text_a_hint_and_exit_69() {
 
 #[test]
 fn authorization_required_and_relaying_denied_get_hints() {
-    for (script, shown, hint) in [
+    for (options, shown, hint) in [
         (
-            SmtpScript {
-                mail_without_auth: "530 5.7.1 Authorization required".into(),
-                ..SmtpScript::default()
+            Options {
+                require_auth: true,
+                ..Options::default()
             },
             "530 5.7.1 Authorization required",
             "set SMTP_USER and SMTP_PASSWORD",
         ),
         (
-            SmtpScript {
-                rcpt: "550 5.7.1 relaying denied".into(),
-                ..SmtpScript::default()
-            },
+            Options::default().reply("RCPT", "550 5.7.1 relaying denied"),
             "550 5.7.1 relaying denied",
             "check SMTP_PORT",
         ),
     ] {
-        let server = FakeSmtp::start(script);
+        let server = FakeSmtp::start_on_thread(options);
         let out = run(smime()
             .args([&corpus("plain.eml"), "--sign", "--send-smtp"])
-            .env("SMIME_KEYS", keys())
+            .env("SMIME_KEYS", keys_dir())
             .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", server.port.to_string()));
+            .env("SMTP_PORT", server.port().to_string()));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(69), "{err}");
         assert!(err.contains(shown) && err.contains(hint), "{err}");
@@ -209,10 +209,8 @@ fn authorization_required_and_relaying_denied_get_hints() {
 
 #[test]
 fn temporary_failures_exit_75() {
-    let server = FakeSmtp::start(SmtpScript {
-        rcpt: "451 4.3.0 try again later".into(),
-        ..SmtpScript::default()
-    });
+    let server =
+        FakeSmtp::start_on_thread(Options::default().reply("RCPT", "451 4.3.0 try again later"));
     let out = run(smime()
         .args([
             &corpus("plain.eml"),
@@ -223,16 +221,15 @@ fn temporary_failures_exit_75() {
             "--retry-wait",
             "0",
         ])
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port.to_string()));
+        .env("SMTP_PORT", server.port().to_string()));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(75), "{err}");
     assert!(err.contains("451 4.3.0 try again later"), "{err}");
     let tries = server
-        .transcript
-        .lock()
-        .unwrap()
+        .log()
+        .raw_lines
         .iter()
         .filter(|l| l.starts_with("RCPT"))
         .count();
@@ -241,33 +238,33 @@ fn temporary_failures_exit_75() {
 
 #[test]
 fn ancestor_api_command_line_and_request() {
-    let api = FakeApi::start(vec![ApiReply::ok("7000001", 2)]);
+    let api = FakeApi::start_on_thread(script(vec![Response::accepted("7000001", 2, 0)]));
     let out = run(smime()
         .args([
             &corpus("html-inline-image.eml"),
             "--sign_detached",
             "--send_api",
         ])
-        .env("SMIME_KEYS", keys())
-        .env("SPARKPOST_HOST", api.url())
+        .env("SMIME_KEYS", keys_dir())
+        .env("SPARKPOST_HOST", api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains(&format!("Opened connection to {}/api/v1", api.url())),
+        err.contains(&format!("Opened connection to {}/api/v1", api.base_url())),
         "{err}"
     );
     assert!(err.contains("\tTracking: False"), "{err}");
     assert!(err.contains("OK - in "), "{err}");
     assert_no_secret(&all_output(&out));
-    let reqs = api.requests.lock().unwrap();
-    let (head, body) = &reqs[0];
-    assert!(head.starts_with("POST /api/v1/transmissions"), "{head}");
+    let reqs = api.requests();
+    let request = &reqs[0];
     assert!(
-        head.to_ascii_lowercase()
-            .contains(&format!("authorization: {}", API_KEY.to_ascii_lowercase()))
+        request.method == "POST" && request.path.starts_with("/api/v1/transmissions"),
+        "{request:?}"
     );
-    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(request.header("authorization"), Some(API_KEY));
+    let v: serde_json::Value = request.json();
     assert_eq!(v["campaign_id"], "sparkpost-SMIME");
     assert_eq!(v["options"]["open_tracking"], false);
     assert_eq!(v["options"]["click_tracking"], false);
@@ -286,18 +283,18 @@ fn api_failures_fail_loudly_with_their_class() {
     // The ancestor exited 0 on API errors.
     for (reply, code, shown) in [
         (
-            ApiReply::error(401, "Unauthorized.", "1"),
+            Response::error(401, "Unauthorized.", "1"),
             69,
             "check SPARKPOST_API_KEY",
         ),
         (
-            ApiReply::error(420, "Exceed Sending Limit (daily)", "2101"),
+            Response::error(420, "Exceed Sending Limit (daily)", "2101"),
             69,
             "sending limit",
         ),
-        (ApiReply::error(503, "Service Unavailable", "1"), 75, "503"),
+        (Response::error(503, "Service Unavailable", "1"), 75, "503"),
     ] {
-        let api = FakeApi::start(vec![reply]);
+        let api = FakeApi::start_on_thread(script(vec![reply]));
         let out = run(smime()
             .args([
                 &corpus("plain.eml"),
@@ -308,8 +305,8 @@ fn api_failures_fail_loudly_with_their_class() {
                 "--retry-wait",
                 "0",
             ])
-            .env("SMIME_KEYS", keys())
-            .env("SPARKPOST_HOST", api.url())
+            .env("SMIME_KEYS", keys_dir())
+            .env("SPARKPOST_HOST", api.base_url())
             .env("SPARKPOST_API_KEY", API_KEY));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(code), "{err}");
@@ -325,15 +322,15 @@ fn tracking_is_refused_with_signing_and_needs_the_api() {
     assert_eq!(out.status.code(), Some(2));
     let out = run(smime().args([&f, "--encrypt", "--send-smtp", "--track"]));
     assert_eq!(out.status.code(), Some(2));
-    let api = FakeApi::start(vec![ApiReply::ok("1", 1)]);
+    let api = FakeApi::start_on_thread(script(vec![Response::accepted("1", 1, 0)]));
     let out = run(smime()
         .args([&f, "--encrypt", "--send-api", "--track"])
-        .env("SMIME_KEYS", keys())
-        .env("SPARKPOST_HOST", api.url())
+        .env("SMIME_KEYS", keys_dir())
+        .env("SPARKPOST_HOST", api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Tracking: True"));
-    let body: serde_json::Value = serde_json::from_str(&api.requests.lock().unwrap()[0].1).unwrap();
+    let body: serde_json::Value = api.requests()[0].json();
     assert_eq!(body["options"]["open_tracking"], true);
 }
 
@@ -342,18 +339,18 @@ fn missing_settings_are_usage_errors() {
     let f = corpus("plain.eml");
     let out = run(smime()
         .args([&f, "--sign", "--send-smtp"])
-        .env("SMIME_KEYS", keys()));
+        .env("SMIME_KEYS", keys_dir()));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("SMTP_HOST is not set"));
     let out = run(smime()
         .args([&f, "--sign", "--send-api"])
-        .env("SMIME_KEYS", keys()));
+        .env("SMIME_KEYS", keys_dir()));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("SPARKPOST_API_KEY is not set"));
     // The API key never crosses plain http to another machine.
     let out = run(smime()
         .args([&f, "--sign", "--send-api"])
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .env("SPARKPOST_HOST", "http://api.example.com")
         .env("SPARKPOST_API_KEY", API_KEY));
     assert_eq!(out.status.code(), Some(2));
@@ -371,15 +368,15 @@ fn bulk_json_and_journal_resume() {
     }
     std::fs::write(dir.path().join("bad.eml"), "not an email\r\n").unwrap();
     let journal = dir.path().join("journal.jsonl");
-    let server = FakeSmtp::start(SmtpScript::default());
+    let server = FakeSmtp::start_on_thread(Options::default());
     let go = || {
         run(smime()
             .arg(dir.path())
             .args(["--sign", "--encrypt", "--send-smtp", "--json", "--journal"])
             .arg(&journal)
-            .env("SMIME_KEYS", keys())
+            .env("SMIME_KEYS", keys_dir())
             .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", server.port.to_string()))
+            .env("SMTP_PORT", server.port().to_string()))
     };
     let first = go();
     assert_eq!(first.status.code(), Some(65), "{}", stderr(&first));
@@ -395,7 +392,7 @@ fn bulk_json_and_journal_resume() {
         "{}",
         stderr(&first)
     );
-    assert_eq!(server.messages.lock().unwrap().len(), 6);
+    assert_eq!(server.log().delivered.len(), 6);
 
     let second = go();
     let skipped = stdout(&second)
@@ -403,16 +400,12 @@ fn bulk_json_and_journal_resume() {
         .filter(|l| l.contains("\"skipped\""))
         .count();
     assert_eq!(skipped, 6, "{}", stdout(&second));
-    assert_eq!(
-        server.messages.lock().unwrap().len(),
-        6,
-        "nothing sent twice"
-    );
+    assert_eq!(server.log().delivered.len(), 6, "nothing sent twice");
 }
 
 #[test]
 fn delivered_through_postfix_and_still_readable() {
-    let Some((port, maildir)) = postfix() else {
+    let Some(PostfixEnv { port, maildir, .. }) = postfix_env() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -425,14 +418,14 @@ fn delivered_through_postfix_and_still_readable() {
     let out = run(smime()
         .arg(&f)
         .args(["--sign", "--encrypt", "--send-smtp"])
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .env("SMTP_HOST", "127.0.0.1")
         .env("SMTP_PORT", port.to_string()));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Delivery is asynchronous: wait for both copies.
     let mut found = Vec::new();
     for _ in 0..100 {
-        found = delivered(&maildir)
+        found = maildir_files(&maildir)
             .into_iter()
             .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&tag)))
             .collect();

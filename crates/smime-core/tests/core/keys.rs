@@ -1,12 +1,10 @@
 //! Key lookup and certificate checks: every refusal names the file and the reason.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 use smime_core::{CertProblem, KeyError, KeyStore, Options, ProtectError, Protector, SignMode};
 
 fn now() -> SystemTime {
@@ -52,7 +50,7 @@ fn missing_files_are_named() {
 
 #[test]
 fn each_bad_certificate_is_refused_with_its_reason() {
-    let keys = KeyStore::open(bad_dir()).unwrap();
+    let keys = KeyStore::open(bad_keys_dir()).unwrap();
     let (path, p) = rejected(keys.recipient("expired@example.com", now()).unwrap_err());
     assert!(path.ends_with("expired@example.com.crt"));
     assert!(matches!(p, CertProblem::Expired { .. }), "{p:?}");
@@ -110,7 +108,7 @@ fn certificates_are_checked_against_the_injected_clock() {
 
 #[test]
 fn the_dangerous_switch_turns_checks_off() {
-    let keys = KeyStore::open(bad_dir())
+    let keys = KeyStore::open(bad_keys_dir())
         .unwrap()
         .dangerous_skip_certificate_checks();
     keys.recipient("expired@example.com", now()).unwrap();
@@ -128,7 +126,7 @@ fn protect_fails_fast_on_a_missing_recipient_certificate() {
     }
     let keys = Arc::new(KeyStore::open(dir.path()).unwrap());
     let p = Protector::new(keys, Options::sign_and_encrypt()).with_clock(clock());
-    let err = p.protect(&corpus("plain.eml")).unwrap_err();
+    let err = p.protect(&corpus_file("plain.eml")).unwrap_err();
     assert!(
         matches!(&err, ProtectError::Key(KeyError::NotFound { file, .. }) if file == "bob@example.net.crt"),
         "{err:?}"
@@ -137,7 +135,7 @@ fn protect_fails_fast_on_a_missing_recipient_certificate() {
     let keys = Arc::new(KeyStore::open(dir.path()).unwrap());
     Protector::new(keys, Options::sign(SignMode::Opaque))
         .with_clock(clock())
-        .protect(&corpus("plain.eml"))
+        .protect(&corpus_file("plain.eml"))
         .unwrap();
 }
 

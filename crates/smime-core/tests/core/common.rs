@@ -1,28 +1,13 @@
-//! Shared by the integration tests: where the test data is, and a fixed clock and RNG.
+//! Shared by the integration tests: where the test data is (from `smime_testkit`), and a fixed
+//! clock and RNG.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chacha20::ChaCha20Rng;
 use chacha20::rand_core::SeedableRng;
 use smime_core::{FixedClock, KeyBackend, KeyStore, Options, Protector};
-
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-pub fn keys_dir() -> PathBuf {
-    repo().join("testdata/pki/keys")
-}
-
-pub fn bad_dir() -> PathBuf {
-    repo().join("testdata/pki/bad")
-}
-
-pub fn corpus(name: &str) -> Vec<u8> {
-    std::fs::read(repo().join("testdata/corpus").join(name)).unwrap()
-}
+pub use smime_testkit::{bad_keys_dir, corpus_file, keys_dir, repo_root};
 
 /// 2026-06-01T12:00:00Z: inside every good test certificate's validity.
 pub const FIXED_TIME: u64 = 1_780_315_200;

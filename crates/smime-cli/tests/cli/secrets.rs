@@ -12,23 +12,18 @@
 //! fake servers must have received the secret.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-#[allow(dead_code, unreachable_pub, clippy::unwrap_used)]
-#[path = "../../smime-transport/tests/support/fake_api.rs"]
-mod async_api;
-#[allow(dead_code, unreachable_pub, clippy::unwrap_used)]
-#[path = "../../smime-transport/tests/support/fake_smtp.rs"]
-mod async_smtp;
-#[allow(dead_code, unreachable_pub, clippy::unwrap_used)]
-#[path = "../../smime-transport/tests/support/pki.rs"]
-mod pki;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
 use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
-use support::*;
+use smime_testkit::{
+    fake_api::{FakeApi, Response, script},
+    fake_smtp::{FakeSmtp, Options, Tls},
+    keys_dir,
+    tls::TestCa,
+};
+
+use crate::support::*;
 
 const USER: &str = "SMTP_Injection";
 const PASSWORD: &str = "Wr0ng-pA55w0rd/for+the-hygiene-test";
@@ -136,7 +131,7 @@ fn base(journal: &Path, flag: &str) -> Command {
         .args(["--attempts", "1", "--journal"])
         .arg(journal)
         .arg(flag)
-        .env("SMIME_KEYS", keys());
+        .env("SMIME_KEYS", keys_dir());
     c
 }
 
@@ -219,10 +214,8 @@ fn check_run(
 
 #[test]
 fn wrong_smtp_password_over_plain_text_is_never_printed_or_logged() {
-    let server = FakeSmtp::start(SmtpScript {
-        auth: "535 5.7.8 Authentication credentials invalid".into(),
-        ..SmtpScript::default()
-    });
+    // Another password: 535 5.7.8 Authentication credentials invalid.
+    let server = FakeSmtp::start_on_thread(Options::default().user(USER, "the-right-password"));
     for source in [Source::Env, Source::File, Source::Flag] {
         for (flag, env_log) in VERBOSE {
             let dir = tempfile::tempdir().unwrap();
@@ -230,7 +223,7 @@ fn wrong_smtp_password_over_plain_text_is_never_printed_or_logged() {
             let mut c = base(&journal, "--send-smtp");
             c.args(["--tls", "none", "--dangerous-allow-plaintext-auth", flag])
                 .env("SMTP_HOST", "127.0.0.1")
-                .env("SMTP_PORT", server.port.to_string())
+                .env("SMTP_PORT", server.port().to_string())
                 .env("SMTP_USER", USER);
             smtp_password(&mut c, source, dir.path());
             let out = run_logged(c, env_log);
@@ -251,24 +244,23 @@ fn wrong_smtp_password_over_plain_text_is_never_printed_or_logged() {
     }
     // The password did cross (in AUTH PLAIN's blob): the checks above mean something.
     let plain = Base64::encode_string(format!("\0{USER}\0{PASSWORD}").as_bytes());
-    let transcript = server.transcript.lock().unwrap().join("\n");
+    let transcript = server.log().transcript();
     assert!(transcript.contains(&plain), "{transcript}");
 }
 
 #[test]
 fn wrong_smtp_password_over_starttls_is_never_printed_or_logged() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let pki = pki::TestPki::new();
+    let pki = TestCa::new();
     for (mechanisms, evidence) in [
         ("PLAIN LOGIN", "C: AUTH PLAIN <redacted>"),
         ("LOGIN", "C: <redacted>"),
     ] {
-        let server = rt.block_on(async_smtp::FakeSmtp::start(async_smtp::Options {
-            starttls: Some(pki.acceptor()),
-            auth: Some((USER.into(), "the-right-password".into())),
+        let server = FakeSmtp::start_on_thread(Options {
+            tls: Tls::StartTls(pki.acceptor()),
+            users: vec![(USER.into(), "the-right-password".into())],
             auth_mechanisms: mechanisms,
-            ..async_smtp::Options::default()
-        }));
+            ..Options::default()
+        });
         for source in [Source::Env, Source::File] {
             for (flag, env_log) in VERBOSE {
                 let dir = tempfile::tempdir().unwrap();
@@ -317,17 +309,17 @@ fn wrong_smtp_password_over_starttls_is_never_printed_or_logged() {
 #[test]
 fn wrong_api_key_is_never_printed_or_logged() {
     for status in [401u16, 403] {
-        let api = FakeApi::start(vec![ApiReply::error(
+        let api = FakeApi::start_on_thread(script(vec![Response::error(
             status,
             "Unauthorized.",
             if status == 401 { "1000" } else { "1100" },
-        )]);
+        )]));
         for source in [Source::Env, Source::File, Source::Flag] {
             for (flag, env_log) in VERBOSE {
                 let dir = tempfile::tempdir().unwrap();
                 let journal = dir.path().join("journal");
                 let mut c = base(&journal, "--send-api");
-                c.arg(flag).env("SPARKPOST_HOST", api.url());
+                c.arg(flag).env("SPARKPOST_HOST", api.base_url());
                 api_key(&mut c, source, dir.path());
                 let out = run_logged(c, env_log);
                 check_run(
@@ -346,12 +338,11 @@ fn wrong_api_key_is_never_printed_or_logged() {
                 );
             }
         }
-        let requests = api.requests.lock().unwrap();
+        let requests = api.requests();
         assert!(
-            requests.iter().all(
-                |(head, _)| head.contains(&format!("authorization: {API_KEY}"))
-                    || head.contains(&format!("Authorization: {API_KEY}"))
-            ),
+            requests
+                .iter()
+                .all(|r| r.header("authorization") == Some(API_KEY)),
             "the key did not reach the API"
         );
     }
@@ -359,16 +350,18 @@ fn wrong_api_key_is_never_printed_or_logged() {
 
 #[test]
 fn api_quoting_the_key_back_is_scrubbed_from_logs_and_errors() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let api = rt.block_on(async_api::FakeApi::start(|_, request| {
-        let key = request.header("authorization").unwrap_or_default().to_owned();
-        async_api::Response::json(
+    let api = FakeApi::start_on_thread(|_, request| {
+        let key = request
+            .header("authorization")
+            .unwrap_or_default()
+            .to_owned();
+        Response::json(
             401,
             format!(
                 r#"{{"errors":[{{"message":"Unauthorized.","description":"key {key} unknown","code":"1000"}}]}}"#
             ),
         )
-    }));
+    });
     for (flag, env_log) in VERBOSE {
         let dir = tempfile::tempdir().unwrap();
         let journal = dir.path().join("journal");
@@ -395,11 +388,11 @@ fn api_quoting_the_key_back_is_scrubbed_from_logs_and_errors() {
 
 #[test]
 fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
-    let api = FakeApi::start(vec![ApiReply::error(401, "Unauthorized.", "1000")]);
+    let api = FakeApi::start_on_thread(script(vec![Response::error(401, "Unauthorized.", "1000")]));
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal");
     let mut c = base(&journal, "--send-api");
-    c.env("SPARKPOST_HOST", api.url())
+    c.env("SPARKPOST_HOST", api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY);
     let out = run(&mut c);
     let err = stderr(&out);
@@ -409,7 +402,7 @@ fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
 
     let mut c = base(&journal, "--send-api");
     c.arg("-vv")
-        .env("SPARKPOST_HOST", api.url())
+        .env("SPARKPOST_HOST", api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY)
         .env("SMIME_LOG", "smime_transport=[");
     let out = run(&mut c);

@@ -7,13 +7,11 @@
 //! directories.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::*;
+use crate::common::*;
 use smime_core::{
     CertProblem, Email, KeyError, KeyStore, MAX_CERTS_PER_FILE, MAX_FIELD_SIZE, MAX_HEADER_SIZE,
     MAX_KEY_FILE, MAX_MIME_DEPTH, MAX_RSA_BITS, Options, ParseError, ProtectError, Protector,
@@ -605,7 +603,9 @@ fn rsa_16384_key_is_refused_at_load_before_any_private_key_operation() {
     let addr = "rsa16384@example.com";
     for backend in backends() {
         within("RSA-16384 signer", move || {
-            let keys = KeyStore::open(bad_dir()).unwrap().with_key_backend(backend);
+            let keys = KeyStore::open(bad_keys_dir())
+                .unwrap()
+                .with_key_backend(backend);
             let start = Instant::now();
             let e = keys.signer(addr, now()).unwrap_err();
             // Loading an RSA-16384 key (and checking it) takes far longer than reading a size.
@@ -633,7 +633,7 @@ fn rsa_16384_key_is_refused_at_load_before_any_private_key_operation() {
                 "{text}"
             );
             // Not a trust check: the dangerous switch does not lift it.
-            let keys = KeyStore::open(bad_dir())
+            let keys = KeyStore::open(bad_keys_dir())
                 .unwrap()
                 .with_key_backend(backend)
                 .dangerous_skip_certificate_checks();
@@ -644,7 +644,7 @@ fn rsa_16384_key_is_refused_at_load_before_any_private_key_operation() {
         });
     }
     within("RSA-16384 recipient", move || {
-        let keys = KeyStore::open(bad_dir()).unwrap();
+        let keys = KeyStore::open(bad_keys_dir()).unwrap();
         let e = keys.recipient(addr, now()).unwrap_err();
         assert!(
             matches!(
@@ -674,10 +674,14 @@ fn protect_with_bad(addr: &str, as_recipient: bool) -> KeyError {
     let (keys, from, to) = if as_recipient {
         let keys = KeyStore::open(keys_dir())
             .unwrap()
-            .with_recipient_cert_file(addr, bad_dir().join(format!("{addr}.crt")));
+            .with_recipient_cert_file(addr, bad_keys_dir().join(format!("{addr}.crt")));
         (keys, "alice@example.com", addr)
     } else {
-        (KeyStore::open(bad_dir()).unwrap(), addr, "bob@example.net")
+        (
+            KeyStore::open(bad_keys_dir()).unwrap(),
+            addr,
+            "bob@example.net",
+        )
     };
     let p = Protector::new(Arc::new(keys), Options::sign_and_encrypt()).with_clock(clock());
     let m = format!("From: {from}\r\nTo: {to}\r\n\r\nhi\r\n");

@@ -5,18 +5,18 @@
 //! `skipping: postfix not configured (run scripts/postfix-test-env.sh)` on stderr and passes,
 //! unless `SMIME_REQUIRE_INTEROP=1`, which makes it fail.
 
-mod support;
-
 use std::{
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use smime_transport::{Dispatcher, Envelope, Job, RetryPolicy, Sender};
-use support::{
-    postfix::{deliver_and_fetch, deliver_and_fetch_with_receipt, lf, postfix_env},
+use smime_testkit::{
+    postfix::{lf, postfix_env},
     within,
 };
+use smime_transport::{Dispatcher, Envelope, Job, RetryPolicy, Sender};
+
+use crate::{deliver_and_fetch, deliver_and_fetch_with_receipt, postfix_sender};
 
 fn nonce() -> String {
     let t = SystemTime::now()
@@ -97,7 +97,7 @@ async fn the_pool_delivers_many_messages_pipelined() {
     };
     within(Duration::from_secs(60), async {
         let id = nonce();
-        let sender = Arc::new(env.sender(4));
+        let sender = Arc::new(postfix_sender(&env, 4));
         let jobs: Vec<Job> = (0..20)
             .map(|i| {
                 let message = format!(

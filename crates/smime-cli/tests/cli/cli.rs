@@ -1,16 +1,12 @@
 //! The `smime` command: results on stdout, one-line errors on stderr, exit codes by class.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use smime_testkit::{bad_keys_dir, keys_dir};
 
-fn keys() -> PathBuf {
-    repo().join("testdata/pki/keys")
-}
+use crate::support::corpus;
 
 fn smime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_smime"))
@@ -18,14 +14,6 @@ fn smime(args: &[&str]) -> Output {
         .env_remove("SMIME_KEYS")
         .output()
         .unwrap()
-}
-
-fn corpus(name: &str) -> String {
-    repo()
-        .join("testdata/corpus")
-        .join(name)
-        .display()
-        .to_string()
 }
 
 fn write(dir: &Path, name: &str, data: &[u8]) -> String {
@@ -56,7 +44,7 @@ fn assert_fails(out: &Output, code: i32, file: &str, what: &str) {
 
 #[test]
 fn every_mode_writes_a_message_to_stdout() {
-    let k = keys().display().to_string();
+    let k = keys_dir().display().to_string();
     for mode in [
         &["--sign"][..],
         &["--sign-detached"],
@@ -96,7 +84,7 @@ fn keys_dir_comes_from_the_environment_and_output_from_dash_o() {
         .args(["--sign", "-o"])
         .arg(&out_path)
         .arg(corpus("plain.eml"))
-        .env("SMIME_KEYS", keys())
+        .env("SMIME_KEYS", keys_dir())
         .output()
         .unwrap();
     assert!(
@@ -112,7 +100,7 @@ fn keys_dir_comes_from_the_environment_and_output_from_dash_o() {
 fn bad_input_gets_one_line_naming_file_and_problem() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let k = keys().display().to_string();
+    let k = keys_dir().display().to_string();
     let cases: Vec<(String, &str)> = vec![
         (write(d, "empty.eml", b""), "the message is empty"),
         (
@@ -153,7 +141,7 @@ fn bad_input_gets_one_line_naming_file_and_problem() {
         "zed@example.com.pem not found",
     );
     // A key that does not match its certificate.
-    let bad = repo().join("testdata/pki/bad").display().to_string();
+    let bad = bad_keys_dir().display().to_string();
     let f = write(
         d,
         "mm.eml",

@@ -5,26 +5,16 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+use smime_testkit::{bad_keys_dir, keys_dir};
 
 /// Address-space cap for every run, in KiB (`ulimit -v`).
 const CAP_KIB: u64 = 512 * 1024;
 /// A run that takes longer has hung.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn keys() -> PathBuf {
-    repo().join("testdata/pki/keys")
-}
-
-fn bad() -> PathBuf {
-    repo().join("testdata/pki/bad")
-}
 
 struct Run {
     status: ExitStatus,
@@ -131,7 +121,7 @@ fn message(extra: &[u8], body: &[u8]) -> Vec<u8> {
 /// `smime --keys testdata/pki/keys --sign --encrypt FILE`, and `smime show FILE` (which must
 /// not panic or hang either, whatever it prints).
 fn protect(file: &str) -> Run {
-    let k = keys().display().to_string();
+    let k = keys_dir().display().to_string();
     let show = smime(&["show", file]);
     assert_no_panic(&show);
     assert!(
@@ -158,7 +148,7 @@ fn pem_block(path: &Path, label: &str) -> String {
 fn keys_with(from: &Path, extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let copy = |src: &Path, name: &str| std::fs::copy(src.join(name), dir.path().join(name));
-    copy(&keys(), "alice@example.com.pem").unwrap();
+    copy(&keys_dir(), "alice@example.com.pem").unwrap();
     for name in extra {
         copy(from, name).unwrap();
     }
@@ -181,7 +171,7 @@ fn one_gigabyte_file(dir: &Path) -> std::path::PathBuf {
 fn h01_one_gigabyte_input_is_refused_by_size_without_reading_it() {
     let dir = tempfile::tempdir().unwrap();
     let big = one_gigabyte_file(dir.path()).display().to_string();
-    let k = keys().display().to_string();
+    let k = keys_dir().display().to_string();
     let start = Instant::now();
     let run = smime(&["--keys", &k, "--sign", &big]);
     assert_refused(
@@ -364,8 +354,8 @@ fn h08_pem_with_10000_certificates() {
     let dir = tempfile::tempdir().unwrap();
     let m = write(dir.path(), "m.eml", &message(b"", b"hi\r\n"));
     // As a recipient's certificate file: 10,000 real certificates, 13 MB.
-    let real = pem_block(&keys().join("bob@example.net.crt"), "CERTIFICATE");
-    let k = keys_with(&keys(), &[]);
+    let real = pem_block(&keys_dir().join("bob@example.net.crt"), "CERTIFICATE");
+    let k = keys_with(&keys_dir(), &[]);
     let crt = write(
         k.path(),
         "bob@example.net.crt",
@@ -384,7 +374,7 @@ fn h08_pem_with_10000_certificates() {
     // As the signer's chain file: 10,000 (tiny) certificates, under 1 MiB.
     let tiny = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n";
     let chain = write(dir.path(), "chain.crt", tiny.repeat(10_000).as_bytes());
-    let kd = keys().display().to_string();
+    let kd = keys_dir().display().to_string();
     assert_refused(
         &smime(&["--keys", &kd, "--sign", "--signer-cert", &chain, &m]),
         &chain,
@@ -397,7 +387,7 @@ fn h08_pem_with_10000_certificates() {
 
 #[test]
 fn h09_truncated_der_key() {
-    let pem = pem_block(&keys().join("alice@example.com.pem"), "PRIVATE KEY");
+    let pem = pem_block(&keys_dir().join("alice@example.com.pem"), "PRIVATE KEY");
     let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     // A small base64 decoder is enough for a test: standard alphabet, padded.
     let val = |c: u8| match c {
@@ -415,7 +405,7 @@ fn h09_truncated_der_key() {
             .fold(0u32, |n, (i, &c)| n | u32::from(val(c)) << (18 - 6 * i));
         der.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
-    let k = keys_with(&keys(), &["alice@example.com.crt"]);
+    let k = keys_with(&keys_dir(), &["alice@example.com.crt"]);
     let key = write(k.path(), "alice@example.com.pem", &der[..der.len() / 2]);
     let dir = tempfile::tempdir().unwrap();
     let m = write(dir.path(), "m.eml", &message(b"", b"hi\r\n"));
@@ -445,7 +435,7 @@ fn h09_truncated_der_key() {
 #[test]
 fn h10_rsa_16384_key_is_refused_at_load() {
     let dir = tempfile::tempdir().unwrap();
-    let kd = bad().display().to_string();
+    let kd = bad_keys_dir().display().to_string();
     let m = write(
         dir.path(),
         "from16k.eml",
@@ -460,7 +450,7 @@ fn h10_rsa_16384_key_is_refused_at_load() {
     );
     assert!(start.elapsed() < Duration::from_secs(5));
     // As a recipient.
-    let k = keys_with(&bad(), &["rsa16384@example.com.crt"]);
+    let k = keys_with(&bad_keys_dir(), &["rsa16384@example.com.crt"]);
     let kd = k.path().display().to_string();
     let m = write(
         dir.path(),
@@ -479,7 +469,7 @@ fn h10_rsa_16384_key_is_refused_at_load() {
 
 fn refused_as_signer_and_recipient(addr: &str, what: &str, hint: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let kd = bad().display().to_string();
+    let kd = bad_keys_dir().display().to_string();
     let m = write(
         dir.path(),
         "from.eml",
@@ -487,7 +477,7 @@ fn refused_as_signer_and_recipient(addr: &str, what: &str, hint: &str) {
     );
     assert_refused(&smime(&["--keys", &kd, "--sign", &m]), addr, what, hint);
     let crt = format!("{addr}.crt");
-    let k = keys_with(&bad(), &[&crt]);
+    let k = keys_with(&bad_keys_dir(), &[&crt]);
     let kd = k.path().display().to_string();
     let m = write(
         dir.path(),

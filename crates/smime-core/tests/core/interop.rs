@@ -6,11 +6,9 @@
 //! `SMIME_REQUIRE_INTEROP=1`, which makes it a failure.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use smime_core::{Cipher, Email, KeyBackend, KeyStore, Options, Protector, SignMode};
 use smime_testkit::{Layer, Tool, assert_same_leaves, classify, compare_leaves};
 
@@ -240,7 +238,7 @@ fn aes128_and_no_encrypt_to_self() {
 
 #[test]
 fn golden_files_are_readable_too() {
-    let dir = repo().join("crates/smime-core/tests/golden");
+    let dir = repo_root().join("crates/smime-core/tests/golden");
     for tool in Tool::available() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

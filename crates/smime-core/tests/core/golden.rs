@@ -1,11 +1,10 @@
 //! Golden tests: with the clock, the RNG and the boundary fixed, the output is byte-stable.
-//! Regenerate after an intended change with `SMIME_UPDATE_GOLDEN=1 cargo test --test golden`
+//! Regenerate after an intended change with
+//! `SMIME_UPDATE_GOLDEN=1 cargo test -p smime-core --test core golden::`
 //! (and after re-running testdata/pki/make.sh, which makes new keys), then review the diff.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use smime_core::{Options, SignMode};
 
 fn modes() -> Vec<(&'static str, Options)> {
@@ -19,11 +18,11 @@ fn modes() -> Vec<(&'static str, Options)> {
 
 #[test]
 fn outputs_match_the_golden_files() {
-    let dir = repo().join("crates/smime-core/tests/golden");
+    let dir = repo_root().join("crates/smime-core/tests/golden");
     let update = std::env::var_os("SMIME_UPDATE_GOLDEN").is_some();
     let mut mismatches = Vec::new();
     for input in ["plain.eml", "many-recipients.eml"] {
-        let eml = corpus(input);
+        let eml = corpus_file(input);
         for (mode, options) in modes() {
             let p = protector(options).with_boundary("----=_smime_golden");
             let first = p.protect_with_rng(&eml, &mut rng()).unwrap().message;
@@ -51,7 +50,7 @@ fn outputs_match_the_golden_files() {
 
 #[test]
 fn a_different_seed_changes_only_what_is_random() {
-    let eml = corpus("plain.eml");
+    let eml = corpus_file("plain.eml");
     let p = protector(Options::sign(SignMode::Opaque));
     // Opaque signing uses no randomness: PKCS#1 v1.5 signatures are deterministic.
     let a = p.protect_with_rng(&eml, &mut rng()).unwrap().message;

@@ -2,12 +2,10 @@
 //! message, and what OpenSSL writes; tampering and the wrong key are caught with clear errors.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use smime_core::{Cipher, KeyBackend, Layer, Opened, Options, ReadError, Reader, SignMode};
 use smime_testkit::{RECIPIENTS, SENDER, compare_leaves};
 
@@ -230,7 +228,7 @@ fn nesting_is_bounded() {
 
 #[test]
 fn golden_files_open() {
-    let dir = repo().join("crates/smime-core/tests/golden");
+    let dir = repo_root().join("crates/smime-core/tests/golden");
     let reader = reader_for("bob@example.net");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();

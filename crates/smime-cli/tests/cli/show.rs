@@ -2,20 +2,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use smime_testkit::repo_root as repo;
 
-fn corpus(name: &str) -> String {
-    repo()
-        .join("testdata/corpus")
-        .join(name)
-        .display()
-        .to_string()
-}
+use crate::support::corpus;
 
 fn smime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_smime"))

@@ -1,7 +1,5 @@
 //! SmtpSender against the in-process fake SMTP server: what Postfix cannot show on demand.
 
-mod support;
-
 use std::{
     sync::{
         Arc,
@@ -10,15 +8,16 @@ use std::{
     time::{Duration, Instant},
 };
 
+use smime_testkit::{
+    closed_port,
+    fake_smtp::{Action, Event, FakeSmtp, Options, Tls},
+    sample_message,
+    tls::TestCa,
+    within,
+};
 use smime_transport::{
     Credentials, Dispatcher, Envelope, Job, MsysApi, RetryPolicy, Secret, Sender, SmtpSender,
     SmtpSenderBuilder, Stage, Timeouts, TlsMode,
-};
-use support::{
-    fake_smtp::{Action, Event, FakeSmtp, Options},
-    message,
-    pki::TestPki,
-    within,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -47,9 +46,9 @@ fn is_verb(line: &str, verb: &str) -> bool {
 #[tokio::test]
 async fn starttls_with_test_ca_delivers_exact_bytes() {
     within(LIMIT, async {
-        let pki = TestPki::new();
+        let pki = TestCa::new();
         let server = FakeSmtp::start(Options {
-            starttls: Some(pki.acceptor()),
+            tls: Tls::StartTls(pki.acceptor()),
             ..Options::default()
         })
         .await;
@@ -58,7 +57,7 @@ async fn starttls_with_test_ca_delivers_exact_bytes() {
             .extra_ca_file(pki.ca_path())
             .build()
             .expect("sender");
-        let msg = message("starttls", 3000);
+        let msg = sample_message("starttls", 3000);
         let receipt = sender
             .send(&envelope(&["bob@example.net"]), &msg)
             .await
@@ -82,9 +81,9 @@ async fn starttls_with_test_ca_delivers_exact_bytes() {
 #[tokio::test]
 async fn unknown_ca_is_a_tls_error_and_nothing_is_sent() {
     within(LIMIT, async {
-        let pki = TestPki::new();
+        let pki = TestCa::new();
         let server = FakeSmtp::start(Options {
-            starttls: Some(pki.acceptor()),
+            tls: Tls::StartTls(pki.acceptor()),
             ..Options::default()
         })
         .await;
@@ -146,9 +145,9 @@ async fn starttls_required_refuses_a_server_without_it_opportunistic_does_not() 
 #[tokio::test]
 async fn implicit_tls_with_server_name_override() {
     within(LIMIT, async {
-        let pki = TestPki::new();
+        let pki = TestCa::new();
         let server = FakeSmtp::start(Options {
-            implicit_tls: Some(pki.acceptor()),
+            tls: Tls::Implicit(pki.acceptor()),
             ..Options::default()
         })
         .await;
@@ -168,10 +167,10 @@ async fn implicit_tls_with_server_name_override() {
     .await;
 }
 
-async fn auth_server(pki: &TestPki, mechanisms: &'static str) -> FakeSmtp {
+async fn auth_server(pki: &TestCa, mechanisms: &'static str) -> FakeSmtp {
     FakeSmtp::start(Options {
-        starttls: Some(pki.acceptor()),
-        auth: Some(("SMTP_Injection".into(), "right-key".into())),
+        tls: Tls::StartTls(pki.acceptor()),
+        users: vec![("SMTP_Injection".into(), "right-key".into())],
         auth_mechanisms: mechanisms,
         require_auth: true,
         ..Options::default()
@@ -182,7 +181,7 @@ async fn auth_server(pki: &TestPki, mechanisms: &'static str) -> FakeSmtp {
 #[tokio::test]
 async fn auth_plain_and_login_succeed_after_starttls() {
     within(LIMIT, async {
-        let pki = TestPki::new();
+        let pki = TestCa::new();
         for (mechanisms, expected) in [("PLAIN LOGIN", "AUTH PLAIN "), ("LOGIN", "AUTH LOGIN")] {
             let server = auth_server(&pki, mechanisms).await;
             let sender = builder(&server)
@@ -210,7 +209,7 @@ async fn auth_plain_and_login_succeed_after_starttls() {
 #[tokio::test]
 async fn auth_failure_535_is_permanent_auth_error_with_verbatim_reply() {
     within(LIMIT, async {
-        let pki = TestPki::new();
+        let pki = TestCa::new();
         let server = auth_server(&pki, "PLAIN LOGIN").await;
         let sender = builder(&server)
             .tls(TlsMode::StartTlsRequired)
@@ -269,7 +268,7 @@ async fn missing_auth_530_is_an_auth_error_with_verbatim_reply() {
 async fn credentials_never_go_over_plaintext_unless_allowed() {
     within(LIMIT, async {
         let server = FakeSmtp::start(Options {
-            auth: Some(("user".into(), "pw".into())),
+            users: vec![("user".into(), "pw".into())],
             require_auth: true,
             ..Options::default()
         })
@@ -652,7 +651,7 @@ async fn a_connection_carries_100_messages_then_quits() {
         let server = FakeSmtp::start(Options::default()).await;
         let sender = builder(&server).pool_size(1).build().expect("sender");
         let env = envelope(&["bob@example.net"]);
-        let msg = message("reuse", 1000);
+        let msg = sample_message("reuse", 1000);
         for _ in 0..250 {
             sender.send(&env, &msg).await.expect("sent");
         }
@@ -683,7 +682,7 @@ async fn the_pool_bounds_open_connections() {
         let jobs = (0..30).map(|i| {
             Job::new(
                 envelope(&["bob@example.net"]),
-                message(&format!("p{i}"), 500),
+                sample_message(&format!("p{i}"), 500),
             )
         });
         let results = Dispatcher::new(sender.clone())
@@ -739,7 +738,7 @@ async fn an_idle_connection_the_server_closed_is_replaced_transparently() {
 async fn x_msys_api_header_is_prepended_to_the_message() {
     within(LIMIT, async {
         let server = FakeSmtp::start(Options::default()).await;
-        let msg = message("msys", 800);
+        let msg = sample_message("msys", 800);
         builder(&server)
             .msys_api(MsysApi::new().campaign_id("smime-test"))
             .build()
@@ -778,9 +777,7 @@ async fn helo_when_ehlo_is_not_understood() {
 
 #[tokio::test]
 async fn unreachable_server_is_a_transient_connect_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let port = closed_port();
     let err = SmtpSender::builder("127.0.0.1", port)
         .tls(TlsMode::None)
         .build()

@@ -1,9 +1,10 @@
-//! The private Postfix started by `scripts/postfix-test-env.sh`, and
-//! [`deliver_and_fetch`]: send through the transport, read back what each recipient got.
+//! The private Postfix started by `scripts/postfix-test-env.sh` (and by `scripts/test.sh`),
+//! and [`deliver_and_fetch`]: send with the client under test, read back what each recipient
+//! got.
 //!
 //! ```text
 //! eval "$(scripts/postfix-test-env.sh start)"
-//! CARGO_TARGET_DIR=/work/target-transport cargo test -p smime-transport --test postfix
+//! cargo test -p smime-transport --test transport postfix
 //! scripts/postfix-test-env.sh stop
 //! ```
 //!
@@ -12,20 +13,24 @@
 
 use std::{
     collections::HashSet,
+    fmt::Debug,
+    future::Future,
     io::Write as _,
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
 
-use smime_transport::{Envelope, Receipt, Sender, SmtpSender, Timeouts, TlsMode};
-
+/// What a test prints when it skips for want of Postfix.
 pub const SKIP_MESSAGE: &str = "skipping: postfix not configured (run scripts/postfix-test-env.sh)";
 
 /// Where the private Postfix listens and delivers.
 #[derive(Debug, Clone)]
 pub struct PostfixEnv {
+    /// `SMIME_POSTFIX_HOST`, default 127.0.0.1.
     pub host: String,
+    /// `SMIME_POSTFIX_PORT`.
     pub port: u16,
+    /// `SMIME_POSTFIX_MAILDIR`: `<domain>/<local part>/{new,cur}` below it.
     pub maildir: PathBuf,
 }
 
@@ -49,8 +54,8 @@ pub fn postfix_env() -> Option<PostfixEnv> {
             })
         }
         _ => {
-            if std::env::var("SMIME_REQUIRE_INTEROP").as_deref() == Ok("1") {
-                panic!("SMIME_REQUIRE_INTEROP=1 but {SKIP_MESSAGE}");
+            if crate::interop_required() {
+                panic!("{}=1 but {SKIP_MESSAGE}", crate::REQUIRE_INTEROP_ENV);
             }
             // Written to the real stderr: the test harness captures only print!/eprint!.
             let _ = writeln!(std::io::stderr(), "{SKIP_MESSAGE}");
@@ -60,17 +65,6 @@ pub fn postfix_env() -> Option<PostfixEnv> {
 }
 
 impl PostfixEnv {
-    /// An SMTP sender for the instance: no TLS (it offers none), pipelining as advertised.
-    pub fn sender(&self, pool_size: usize) -> SmtpSender {
-        SmtpSender::builder(&self.host, self.port)
-            .tls(TlsMode::None)
-            .helo_name("smime-transport.test")
-            .pool_size(pool_size)
-            .timeouts(Timeouts::uniform(Duration::from_secs(30)))
-            .build()
-            .expect("postfix sender")
-    }
-
     /// The Maildir `new/` folder of a recipient (`<domain>/<local part>/new`, lower case as
     /// the delivery script writes it).
     pub fn new_dir(&self, recipient: &str) -> PathBuf {
@@ -80,6 +74,34 @@ impl PostfixEnv {
             .unwrap_or_else(|| panic!("{recipient:?} has no domain"));
         self.maildir.join(domain).join(local).join("new")
     }
+
+    /// Every message file delivered so far, to anyone ([`maildir_files`] of the Maildir root).
+    pub fn delivered(&self) -> Vec<PathBuf> {
+        maildir_files(&self.maildir)
+    }
+}
+
+/// Every file in a `new/` or `cur/` folder anywhere below `root`: the messages delivered
+/// under a Maildir root.
+pub fn maildir_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(d) = stack.pop() {
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p
+                    .parent()
+                    .is_some_and(|par| par.ends_with("new") || par.ends_with("cur"))
+                {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn files_in(dir: &Path) -> HashSet<PathBuf> {
@@ -116,34 +138,26 @@ pub fn crlf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Sends `message` to the private Postfix with `envelope`, then waits (up to 20 s) until
-/// every envelope recipient has it in its Maildir, and returns, per recipient in envelope
-/// order, the delivered file as Postfix wrote it: `Return-Path`, `Delivered-To` and
-/// `Received` prepended, LF line ends (use [`crlf`] for the canonical form).
+/// Runs `send` (the client under test sending `message` to the private Postfix for
+/// `recipients`), then waits (up to 20 s) until every recipient has it in its Maildir, and
+/// returns what `send` returned and, per recipient in order, the delivered file as Postfix
+/// wrote it: `Return-Path`, `Delivered-To` and `Received` prepended, LF line ends (use
+/// [`crlf`] for the canonical form).
 ///
 /// Panics when Postfix is not configured (check [`postfix_env`] first) or the message does
-/// not arrive. A delivered copy is recognised by ending with the message itself, so tests
+/// not arrive. A delivered copy is recognised by ending with the message's body, so tests
 /// may run at the same time.
-pub async fn deliver_and_fetch(message: &[u8], envelope: &Envelope) -> Vec<(String, Vec<u8>)> {
-    deliver_and_fetch_with_receipt(message, envelope).await.1
-}
-
-/// [`deliver_and_fetch`], also returning the transport's receipt.
-pub async fn deliver_and_fetch_with_receipt(
+pub async fn deliver_and_fetch<R: Debug>(
     message: &[u8],
-    envelope: &Envelope,
-) -> (Receipt, Vec<(String, Vec<u8>)>) {
+    recipients: &[&str],
+    send: impl Future<Output = R>,
+) -> (R, Vec<(String, Vec<u8>)>) {
     let env = postfix_env().expect(SKIP_MESSAGE);
-    let before: Vec<HashSet<PathBuf>> = envelope
-        .addresses()
+    let before: Vec<HashSet<PathBuf>> = recipients
+        .iter()
         .map(|r| files_in(&env.new_dir(r)))
         .collect();
-    let sender = env.sender(1);
-    let receipt = sender
-        .send(envelope, message)
-        .await
-        .expect("postfix accepts the message");
-    let _ = sender.shutdown().await;
+    let sent = send.await;
 
     // Match on the body: an MTA may rewrite the outer header (Postfix drops Return-Path,
     // adds Received), never the body, which is what S/MIME protects.
@@ -158,7 +172,7 @@ pub async fn deliver_and_fetch_with_receipt(
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut delivered = Vec::new();
-    for (recipient, before) in envelope.addresses().zip(before) {
+    for (recipient, before) in recipients.iter().zip(before) {
         let dir = env.new_dir(recipient);
         let copy = loop {
             let found = files_in(&dir)
@@ -170,13 +184,12 @@ pub async fn deliver_and_fetch_with_receipt(
             }
             assert!(
                 Instant::now() < deadline,
-                "no copy for {recipient} in {} after 20 s (queue {:?}; see the Postfix log)",
+                "no copy for {recipient} in {} after 20 s (sent: {sent:?}; see the Postfix log)",
                 dir.display(),
-                receipt.id()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        delivered.push((recipient.to_owned(), copy));
+        delivered.push(((*recipient).to_owned(), copy));
     }
-    (receipt, delivered)
+    (sent, delivered)
 }

@@ -3,19 +3,22 @@
 //! every message arrives exactly once and still verifies.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::*;
+use smime_testkit::{
+    keys_dir,
+    postfix::{PostfixEnv, maildir_files, postfix_env},
+};
+
+use crate::support::*;
 
 const COUNT: usize = 500;
 
 #[test]
 fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
-    let Some((port, maildir)) = postfix() else {
+    let Some(PostfixEnv { port, maildir, .. }) = postfix_env() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -48,7 +51,7 @@ fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
                 "--journal",
             ])
             .arg(&journal)
-            .env("SMIME_KEYS", keys())
+            .env("SMIME_KEYS", keys_dir())
             .env("SMTP_HOST", "127.0.0.1")
             .env("SMTP_PORT", port.to_string());
         c
@@ -98,7 +101,7 @@ fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
 
     // Every message delivered exactly once (delivery is asynchronous: wait for it to settle).
     let ours = || -> Vec<std::path::PathBuf> {
-        delivered(&maildir)
+        maildir_files(&maildir)
             .into_iter()
             .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(&tag)))
             .collect()

@@ -2,11 +2,9 @@
 //! and what OpenSSL streams (BER), as data: identifiers, algorithms, addresses and sizes.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use smime_core::inspect::{
     AsnEncoding, CertificateEntry, CertificateSummary, CmsContent, CmsKind, CmsLayer, Encapsulated,
     EnvelopedLayer, Identifier, Node, Part, Pkcs7Kind, Recipient, SignedLayer,
@@ -100,7 +98,7 @@ fn assert_alice_signed(sd: &SignedLayer) {
 #[test]
 fn opaque_signed() {
     let message = protector(Options::sign(SignMode::Opaque))
-        .protect(&corpus("html-inline-image.eml"))
+        .protect(&corpus_file("html-inline-image.eml"))
         .unwrap()
         .message;
     let tree = smime_core::inspect(&message).unwrap();
@@ -160,7 +158,7 @@ fn opaque_signed() {
 #[test]
 fn detached_signed() {
     let message = protector(Options::sign(SignMode::Detached))
-        .protect(&corpus("plain.eml"))
+        .protect(&corpus_file("plain.eml"))
         .unwrap()
         .message;
     let tree = smime_core::inspect(&message).unwrap();
@@ -212,7 +210,9 @@ fn encrypted_and_signed_then_encrypted() {
         (Options::encrypt(), false),
         (Options::sign_and_encrypt(), true),
     ] {
-        let protected = protector(options).protect(&corpus("plain.eml")).unwrap();
+        let protected = protector(options)
+            .protect(&corpus_file("plain.eml"))
+            .unwrap();
         let tree = smime_core::inspect(&protected.message).unwrap();
         let root = part(&tree.root);
         assert_eq!(
@@ -256,7 +256,7 @@ fn not_a_message_and_unreadable_parts() {
         ));
     }
     let message = protector(Options::encrypt())
-        .protect(&corpus("plain.eml"))
+        .protect(&corpus_file("plain.eml"))
         .unwrap()
         .message;
     let text = String::from_utf8(message).unwrap();
@@ -314,7 +314,7 @@ fn ber_as_openssl_streams_it() {
     let path = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
     let alice = path(smime_testkit::key_pem(SENDER));
     let bob = path(smime_testkit::key_cert(RECIPIENTS[0]));
-    let input = corpus("plain.eml");
+    let input = corpus_file("plain.eml");
 
     let message = openssl(
         &bin,

@@ -2,14 +2,14 @@
 //! loopback: every recipient (To, Cc, Bcc) receives a copy that OpenSSL (and gpgsm and NSS,
 //! when present) still verifies and decrypts, with every decoded part unchanged.
 
-mod support;
-
 use std::sync::Arc;
 
 use smime_core::{KeyStore, Options, Protector};
+use smime_testkit::postfix::postfix_env;
 use smime_testkit::{Tool, compare_leaves};
 use smime_transport::{Envelope, Recipient};
-use support::postfix::{deliver_and_fetch, postfix_env};
+
+use crate::deliver_and_fetch;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corpus_survives_postfix_and_still_verifies_and_decrypts() {

@@ -6,8 +6,6 @@
 //! outputs: the events are captured at trace level (the SMTP conversation, API response
 //! bodies) and searched too.
 
-mod support;
-
 use std::{
     error::Error as _,
     sync::{Arc, Mutex},
@@ -15,15 +13,15 @@ use std::{
 };
 
 use base64ct::{Base64, Encoding};
+use smime_testkit::{
+    fake_api::{FakeApi, Response},
+    fake_smtp::{Action, Event, FakeSmtp, Options, Tls},
+    tls::TestCa,
+    within,
+};
 use smime_transport::{
     Credentials, Dispatcher, Envelope, RetryPolicy, Secret, SendError, Sender, SmtpSender,
     SparkPostSender, Timeouts, TlsMode,
-};
-use support::{
-    fake_api::{FakeApi, Response},
-    fake_smtp::{Action, Event, FakeSmtp, Options},
-    pki::TestPki,
-    within,
 };
 
 const PASSWORD: &str = "pA55-w0rd/secret+SMTP";
@@ -120,14 +118,14 @@ fn assert_clean(outputs: &[String], needles: &[String]) {
 #[tokio::test]
 async fn failed_smtp_auth_reveals_no_password() {
     within(Duration::from_secs(20), async {
-        let pki = TestPki::new();
+        let pki = TestCa::new();
         for mechanisms in ["PLAIN", "LOGIN"] {
             let (events, _guard) = Captured::start();
             // The server refuses, quoting back whatever it received.
             let server = FakeSmtp::start(
                 Options {
-                    starttls: Some(pki.acceptor()),
-                    auth: Some((USER.into(), "the-right-one".into())),
+                    tls: Tls::StartTls(pki.acceptor()),
+                    users: vec![(USER.into(), "the-right-one".into())],
                     auth_mechanisms: mechanisms,
                     ..Options::default()
                 }

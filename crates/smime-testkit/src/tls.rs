@@ -1,20 +1,53 @@
 //! A throw-away CA and a server certificate for 127.0.0.1 / localhost, made with rcgen at
-//! test time (ECDSA P-256, aws-lc-rs).
+//! test time (ECDSA P-256, aws-lc-rs): what the fake servers present over TLS, and the CA
+//! file a client under test is told to trust.
+//!
+//! ```no_run
+//! use smime_testkit::fake_smtp::{FakeSmtp, Options, Tls};
+//! use smime_testkit::tls::TestCa;
+//!
+//! # async fn demo() {
+//! let ca = TestCa::new();
+//! let server = FakeSmtp::start(Options {
+//!     tls: Tls::StartTls(ca.acceptor()),
+//!     ..Options::default()
+//! })
+//! .await;
+//! // The client trusts `ca.ca_path()` (e.g. `smime --ca-file`).
+//! # let _ = (server, ca.ca_path());
+//! # }
+//! ```
 
-use std::{path::Path, sync::Arc};
+use std::{fmt, path::Path, sync::Arc};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::TlsAcceptor;
 
-pub struct TestPki {
+/// A CA (its certificate also in a PEM file) and a server certificate it signed.
+pub struct TestCa {
+    /// The CA certificate, PEM.
     pub ca_pem: String,
     ca_file: tempfile::NamedTempFile,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: Vec<u8>,
 }
 
-impl TestPki {
+impl fmt::Debug for TestCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestCa")
+            .field("ca_file", &self.ca_file.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TestCa {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestCa {
     /// A new CA and a server certificate for `localhost` and `127.0.0.1` signed by it.
     pub fn new() -> Self {
         let ca_key = KeyPair::generate().expect("CA key");
@@ -52,7 +85,7 @@ impl TestPki {
         }
     }
 
-    /// A PEM file holding the CA certificate.
+    /// A PEM file holding the CA certificate (removed when `self` is dropped).
     pub fn ca_path(&self) -> &Path {
         self.ca_file.path()
     }
