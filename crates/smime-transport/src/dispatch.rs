@@ -275,6 +275,12 @@ mod tests {
         )
     }
 
+    /// `job(i)`, sent through `d`.
+    async fn send_job(d: &Dispatcher, i: usize) -> Result<Receipt, SendError> {
+        let job = job(i);
+        d.send(job.envelope(), job.message()).await
+    }
+
     fn quick() -> RetryPolicy {
         RetryPolicy::default()
             .max_attempts(3)
@@ -289,28 +295,19 @@ mod tests {
         let d = Dispatcher::new(sender.clone())
             .retry_policy(quick())
             .concurrency(1);
-        let receipt = d
-            .send(job(0).envelope(), job(0).message())
-            .await
-            .expect("third try");
+        let receipt = send_job(&d, 0).await.expect("third try");
         assert_eq!(receipt.attempts(), 3);
         assert_eq!(sender.attempts(), 3);
 
         sender.fail_next(SendError::permanent("550 no"));
-        let err = d
-            .send(job(1).envelope(), job(1).message())
-            .await
-            .expect_err("permanent");
+        let err = send_job(&d, 1).await.expect_err("permanent");
         assert!(err.is_permanent());
         assert_eq!(sender.attempts(), 4);
 
         for _ in 0..3 {
             sender.fail_next(SendError::transient("451 try later"));
         }
-        let err = d
-            .send(job(2).envelope(), job(2).message())
-            .await
-            .expect_err("gives up");
+        let err = send_job(&d, 2).await.expect_err("gives up");
         assert!(err.is_transient());
         assert_eq!(sender.attempts(), 7);
     }
@@ -368,11 +365,7 @@ mod tests {
         let second = d.clone().slot().await;
         // Both places are taken: a third slot, or a send, waits.
         assert!(timeout(wait, d.slot()).await.is_err());
-        assert!(
-            timeout(wait, d.send(job(0).envelope(), job(0).message()))
-                .await
-                .is_err()
-        );
+        assert!(timeout(wait, send_job(&d, 0)).await.is_err());
         drop(first);
         let third = timeout(Duration::from_secs(5), d.slot())
             .await
@@ -387,7 +380,7 @@ mod tests {
         let mut sending = JoinSet::new();
         for i in 0..8 {
             let d = d.clone();
-            sending.spawn(async move { d.send(job(i).envelope(), job(i).message()).await });
+            sending.spawn(async move { send_job(&d, i).await });
         }
         while let Some(result) = sending.join_next().await {
             assert!(result.expect("the task").is_ok());

@@ -27,24 +27,20 @@ pub trait Sender: Send + Sync + Debug {
     }
 }
 
-#[async_trait]
-impl<S: Sender + ?Sized> Sender for Arc<S> {
-    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
-        (**self).send(envelope, message).await
-    }
+/// `Sender` for smart pointers to a sender: each call goes to the sender pointed to.
+macro_rules! forward_sender {
+    ($($pointer:ident),*) => {$(
+        #[async_trait]
+        impl<S: Sender + ?Sized> Sender for $pointer<S> {
+            async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
+                (**self).send(envelope, message).await
+            }
 
-    async fn shutdown(&self) -> Result<(), SendError> {
-        (**self).shutdown().await
-    }
+            async fn shutdown(&self) -> Result<(), SendError> {
+                (**self).shutdown().await
+            }
+        }
+    )*};
 }
 
-#[async_trait]
-impl<S: Sender + ?Sized> Sender for Box<S> {
-    async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
-        (**self).send(envelope, message).await
-    }
-
-    async fn shutdown(&self) -> Result<(), SendError> {
-        (**self).shutdown().await
-    }
-}
+forward_sender!(Arc, Box);

@@ -116,27 +116,21 @@ pub(crate) async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
         }
         reply
     } else if offered & AUTH_LOGIN != 0 {
-        let reply = wire::cmd(client, config, b"AUTH LOGIN\r\n")
+        let mut reply = wire::cmd(client, config, b"AUTH LOGIN\r\n")
             .await
             .map_err(cmd_err)?;
-        if reply.code != 334 {
-            reply
-        } else {
-            let mut line = Zeroizing::new(Base64::encode_string(user));
+        // The user name, then the password, each only after a 334 challenge.
+        for answer in [user, pass] {
+            if reply.code != 334 {
+                break;
+            }
+            let mut line = Zeroizing::new(Base64::encode_string(answer));
             line.push_str("\r\n");
-            let reply = wire::cmd_secret(client, config, line.as_bytes(), None)
+            reply = wire::cmd_secret(client, config, line.as_bytes(), None)
                 .await
                 .map_err(cmd_err)?;
-            if reply.code != 334 {
-                reply
-            } else {
-                let mut line = Zeroizing::new(Base64::encode_string(pass));
-                line.push_str("\r\n");
-                wire::cmd_secret(client, config, line.as_bytes(), None)
-                    .await
-                    .map_err(cmd_err)?
-            }
         }
+        reply
     } else {
         tracing::debug!(offered, "no AUTH mechanism we support is offered");
         return Err(Repr::AuthUnsupported {

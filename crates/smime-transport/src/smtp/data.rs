@@ -86,29 +86,36 @@ mod tests {
         DataBlock::new(header, msg).bytes().to_vec()
     }
 
+    /// Each message (no header) and the DATA block it must give.
+    fn assert_blocks(cases: &[(&[u8], &[u8])]) {
+        for &(message, expected) in cases {
+            assert_eq!(
+                block(None, message),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(message)
+            );
+        }
+    }
+
     #[test]
     fn terminator_without_extra_line() {
-        assert_eq!(
-            block(None, b"A: b\r\n\r\nbody\r\n"),
-            b"A: b\r\n\r\nbody\r\n.\r\n"
-        );
-        assert_eq!(
-            block(None, b"A: b\r\n\r\nbody"),
-            b"A: b\r\n\r\nbody\r\n.\r\n"
-        );
+        assert_blocks(&[
+            (b"A: b\r\n\r\nbody\r\n", b"A: b\r\n\r\nbody\r\n.\r\n"),
+            (b"A: b\r\n\r\nbody", b"A: b\r\n\r\nbody\r\n.\r\n"),
+        ]);
     }
 
     #[test]
     fn dot_stuffing_and_line_ends() {
-        assert_eq!(
-            block(None, b".A: b\n\n.\r\n..x\rend"),
-            b"..A: b\r\n\r\n..\r\n...x\r\nend\r\n.\r\n"
-        );
-        // The smuggling pattern: a bare LF, a dot, CRLF.
-        assert_eq!(
-            block(None, b"x\n.\r\nMAIL FROM:<>"),
-            b"x\r\n..\r\nMAIL FROM:<>\r\n.\r\n"
-        );
+        assert_blocks(&[
+            (
+                b".A: b\n\n.\r\n..x\rend",
+                b"..A: b\r\n\r\n..\r\n...x\r\nend\r\n.\r\n",
+            ),
+            // The smuggling pattern: a bare LF, a dot, CRLF.
+            (b"x\n.\r\nMAIL FROM:<>", b"x\r\n..\r\nMAIL FROM:<>\r\n.\r\n"),
+        ]);
     }
 
     #[test]

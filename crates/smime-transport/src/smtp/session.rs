@@ -168,6 +168,110 @@ impl Failure {
     }
 }
 
+/// What to make of a command that got no usable reply: the session is dead. On a `reused`
+/// session, a connection found closed or answering nonsense makes the failure stale.
+fn dead(
+    config: &Config,
+    stage: Stage,
+    limit: Duration,
+    reused: bool,
+) -> impl FnOnce(mail_send::Error) -> Failure + '_ {
+    move |e| {
+        let stale = reused
+            && matches!(
+                e,
+                mail_send::Error::Io(_) | mail_send::Error::UnparseableReply
+            );
+        Failure {
+            error: map_mail_send(e, &config.server, stage, limit),
+            after: After::Dead,
+            stale,
+        }
+    }
+}
+
+/// The envelope of one transaction as SMTP commands: what both ways of sending it take.
+struct EnvelopeCommands<'a> {
+    /// `MAIL FROM:<...>` with its parameters, CRLF included.
+    mail: String,
+    /// The `RCPT TO` addresses, in order.
+    recipients: Vec<&'a str>,
+    /// Whether the session already carried a transaction: a connection found closed by
+    /// the first command is then stale.
+    reused: bool,
+}
+
+impl<'a> EnvelopeCommands<'a> {
+    /// `SIZE`, `BODY=8BITMIME` and `SMTPUTF8` as the server's `caps` and the message ask.
+    fn new(
+        envelope: &'a Envelope,
+        data: &DataBlock,
+        caps: &Capabilities,
+        smtputf8: bool,
+        reused: bool,
+    ) -> Self {
+        let mut mail = format!("MAIL FROM:<{}>", envelope.mail_from());
+        if caps.size > 0 {
+            let _ = write!(mail, " SIZE={}", data.size());
+        }
+        if data.eight_bit() && caps.eight_bit_mime {
+            mail.push_str(" BODY=8BITMIME");
+        }
+        if smtputf8 {
+            mail.push_str(" SMTPUTF8");
+        }
+        mail.push_str("\r\n");
+        Self {
+            mail,
+            recipients: envelope.addresses().collect(),
+            reused,
+        }
+    }
+}
+
+/// The RCPT replies of a transaction: the recipients accepted and those refused.
+struct RcptReplies {
+    accepted: Vec<String>,
+    refusals: Vec<Refusal>,
+}
+
+impl RcptReplies {
+    fn for_recipients(count: usize) -> Self {
+        Self {
+            accepted: Vec::with_capacity(count),
+            refusals: Vec::new(),
+        }
+    }
+
+    /// Records the reply to `RCPT TO:<rcpt>`.
+    fn record(&mut self, rcpt: &str, reply: Response<String>) {
+        if is_positive(&reply) {
+            tracing::debug!(rcpt, code = reply.code, "RCPT TO accepted");
+            self.accepted.push(rcpt.to_owned());
+        } else {
+            tracing::debug!(rcpt, code = reply.code, "RCPT TO refused");
+            self.refusals
+                .push(Refusal::new(rcpt, Reply::from_response(reply)));
+        }
+    }
+
+    /// Itself when a recipient was accepted; else the failure, after which the session
+    /// needs RSET.
+    fn some_accepted(self, config: &Config) -> Result<Self, Failure> {
+        if !self.accepted.is_empty() {
+            return Ok(self);
+        }
+        Err(Failure::new(
+            Repr::AllRecipientsRefused {
+                server: config.server.clone(),
+                refusals: self.refusals,
+            }
+            .into(),
+            After::Reset,
+        ))
+    }
+}
+
 fn address_literal(local: std::io::Result<SocketAddr>) -> String {
     match local.map(|a| a.ip()) {
         Ok(IpAddr::V4(ip)) => format!("[{ip}]"),
@@ -579,182 +683,117 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     ) -> Result<Receipt, Failure> {
         self.transactions += 1;
         let span = wire::transaction_span(&self.span, self.transactions);
-        self.transaction(config, envelope, data, reused)
-            .instrument(span)
-            .await
-    }
-
-    /// [`Self::transact`], inside the transaction's span.
-    async fn transaction(
-        &mut self,
-        config: &Config,
-        envelope: &Envelope,
-        data: &DataBlock,
-        reused: bool,
-    ) -> Result<Receipt, Failure> {
-        let smtputf8 = envelope.needs_smtputf8();
-        if smtputf8 && !self.caps.smtputf8 {
-            return Err(Failure::new(
-                SendError::message(format!(
-                    "{}: an address is not ASCII and the server does not offer SMTPUTF8",
-                    config.server
-                )),
-                After::Clean,
-            ));
-        }
-        let mut mail = format!("MAIL FROM:<{}>", envelope.mail_from());
-        if self.caps.size > 0 {
-            let _ = write!(mail, " SIZE={}", data.size());
-        }
-        if data.eight_bit() && self.caps.eight_bit_mime {
-            mail.push_str(" BODY=8BITMIME");
-        }
-        if smtputf8 {
-            mail.push_str(" SMTPUTF8");
-        }
-        mail.push_str("\r\n");
-        let recipients: Vec<&str> = envelope.addresses().collect();
-        tracing::debug!(
-            reused,
-            from = envelope.mail_from(),
-            recipients = recipients.len(),
-            bytes = data.size(),
-            pipelined = config.pipelining && self.caps.pipelining,
-            "transaction"
-        );
-
-        let (accepted, refusals) = if config.pipelining && self.caps.pipelining {
-            self.envelope_pipelined(config, &mail, &recipients, reused)
-                .await?
-        } else {
-            self.envelope_lockstep(config, &mail, &recipients, reused)
-                .await?
-        };
-
-        // The content, then the reply after the final dot.
-        let t = &config.timeouts;
-        wire::sent_message(data.bytes().len());
-        self.write_within(config, data.bytes(), t.data_block, Stage::Content)
-            .await
-            .map_err(|e| Failure::new(e.into(), After::Dead))?;
-        let reply = match timeout(t.data_end, wire::read(&mut self.client, config)).await {
-            Err(_) => {
-                wire::no_reply(&"timed out");
+        async {
+            let smtputf8 = envelope.needs_smtputf8();
+            if smtputf8 && !self.caps.smtputf8 {
                 return Err(Failure::new(
-                    Repr::Timeout {
-                        server: config.server.clone(),
-                        stage: Stage::DataEnd,
-                        after: t.data_end,
-                    }
-                    .into(),
-                    After::Dead,
+                    SendError::message(format!(
+                        "{}: an address is not ASCII and the server does not offer SMTPUTF8",
+                        config.server
+                    )),
+                    After::Clean,
                 ));
             }
-            Ok(Err(e)) => {
-                return Err(Failure::new(
-                    map_mail_send(e, &config.server, Stage::DataEnd, t.data_end),
-                    After::Dead,
-                ));
+            let commands = EnvelopeCommands::new(envelope, data, &self.caps, smtputf8, reused);
+            tracing::debug!(
+                reused,
+                from = envelope.mail_from(),
+                recipients = commands.recipients.len(),
+                bytes = data.size(),
+                pipelined = config.pipelining && self.caps.pipelining,
+                "transaction"
+            );
+
+            let RcptReplies { accepted, refusals } = if config.pipelining && self.caps.pipelining {
+                self.envelope_pipelined(config, &commands).await?
+            } else {
+                self.envelope_lockstep(config, &commands).await?
+            };
+
+            // The content, then the reply after the final dot.
+            let t = &config.timeouts;
+            wire::sent_message(data.bytes().len());
+            self.write_within(config, data.bytes(), t.data_block, Stage::Content)
+                .await
+                .map_err(|e| Failure::new(e.into(), After::Dead))?;
+            let reply = match timeout(t.data_end, wire::read(&mut self.client, config)).await {
+                Err(_) => {
+                    wire::no_reply(&"timed out");
+                    return Err(Failure::new(
+                        Repr::Timeout {
+                            server: config.server.clone(),
+                            stage: Stage::DataEnd,
+                            after: t.data_end,
+                        }
+                        .into(),
+                        After::Dead,
+                    ));
+                }
+                Ok(Err(e)) => return Err(dead(config, Stage::DataEnd, t.data_end, false)(e)),
+                Ok(Ok(r)) => r,
+            };
+            self.last_used = Instant::now();
+            if !is_positive(&reply) {
+                let mut failure = self.rejected(config, Stage::DataEnd, reply);
+                if failure.after == After::Reset {
+                    // The transaction ended with the final reply.
+                    failure.after = After::Clean;
+                }
+                return Err(failure);
             }
-            Ok(Ok(r)) => r,
-        };
-        self.last_used = Instant::now();
-        if !is_positive(&reply) {
-            let mut failure = self.rejected(config, Stage::DataEnd, reply);
-            if failure.after == After::Reset {
-                // The transaction ended with the final reply.
-                failure.after = After::Clean;
-            }
-            return Err(failure);
+            let reply = Reply::from_response(reply);
+            tracing::debug!(
+                accepted = accepted.len(),
+                refused = refusals.len(),
+                queue_id = ?reply.queue_id(),
+                "message accepted"
+            );
+            Ok(Receipt::new(accepted)
+                .with_rejected(refusals)
+                .with_id(reply.queue_id())
+                .with_response(reply.to_string()))
         }
-        let reply = Reply::from_response(reply);
-        tracing::debug!(
-            accepted = accepted.len(),
-            refused = refusals.len(),
-            queue_id = ?reply.queue_id(),
-            "message accepted"
-        );
-        Ok(Receipt::new(accepted)
-            .with_rejected(refusals)
-            .with_id(reply.queue_id())
-            .with_response(reply.to_string()))
+        .instrument(span)
+        .await
     }
 
     /// MAIL, RCPT..., DATA one at a time.
     async fn envelope_lockstep(
         &mut self,
         config: &Config,
-        mail: &str,
-        recipients: &[&str],
-        reused: bool,
-    ) -> Result<(Vec<String>, Vec<Refusal>), Failure> {
+        commands: &EnvelopeCommands<'_>,
+    ) -> Result<RcptReplies, Failure> {
         let t = &config.timeouts;
         self.client.timeout = t.mail;
-        let reply = wire::cmd(&mut self.client, config, mail.as_bytes())
+        let reply = wire::cmd(&mut self.client, config, commands.mail.as_bytes())
             .await
-            .map_err(|e| {
-                let stale = reused
-                    && matches!(
-                        e,
-                        mail_send::Error::Io(_) | mail_send::Error::UnparseableReply
-                    );
-                Failure {
-                    error: map_mail_send(e, &config.server, Stage::MailFrom, t.mail),
-                    after: After::Dead,
-                    stale,
-                }
-            })?;
+            .map_err(dead(config, Stage::MailFrom, t.mail, commands.reused))?;
         if !is_positive(&reply) {
             return Err(self.rejected(config, Stage::MailFrom, reply));
         }
         tracing::debug!(code = reply.code, "MAIL FROM accepted");
-        let mut accepted = Vec::with_capacity(recipients.len());
-        let mut refusals = Vec::new();
+        let mut replies = RcptReplies::for_recipients(commands.recipients.len());
         self.client.timeout = t.rcpt;
-        for rcpt in recipients {
+        for rcpt in &commands.recipients {
             let line = format!("RCPT TO:<{rcpt}>\r\n");
             let reply = wire::cmd(&mut self.client, config, line.as_bytes())
                 .await
-                .map_err(|e| {
-                    Failure::new(
-                        map_mail_send(e, &config.server, Stage::RcptTo, t.rcpt),
-                        After::Dead,
-                    )
-                })?;
-            if is_positive(&reply) {
-                tracing::debug!(rcpt, code = reply.code, "RCPT TO accepted");
-                accepted.push((*rcpt).to_owned());
-            } else if reply.code == 421 {
+                .map_err(dead(config, Stage::RcptTo, t.rcpt, false))?;
+            if reply.code == 421 {
                 return Err(self.rejected(config, Stage::RcptTo, reply));
-            } else {
-                tracing::debug!(rcpt, code = reply.code, "RCPT TO refused");
-                refusals.push(Refusal::new(*rcpt, Reply::from_response(reply)));
             }
+            replies.record(rcpt, reply);
         }
-        if accepted.is_empty() {
-            return Err(Failure::new(
-                Repr::AllRecipientsRefused {
-                    server: config.server.clone(),
-                    refusals,
-                }
-                .into(),
-                After::Reset,
-            ));
-        }
+        let replies = replies.some_accepted(config)?;
         self.client.timeout = t.data;
         let reply = wire::cmd(&mut self.client, config, b"DATA\r\n")
             .await
-            .map_err(|e| {
-                Failure::new(
-                    map_mail_send(e, &config.server, Stage::Data, t.data),
-                    After::Dead,
-                )
-            })?;
+            .map_err(dead(config, Stage::Data, t.data, false))?;
         if reply.code != 354 {
             return Err(self.rejected(config, Stage::Data, reply));
         }
         tracing::debug!(code = reply.code, "DATA accepted");
-        Ok((accepted, refusals))
+        Ok(replies)
     }
 
     /// Writes `bytes` and flushes them within `limit`; an error names `stage`.
@@ -789,14 +828,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
     async fn envelope_pipelined(
         &mut self,
         config: &Config,
-        mail: &str,
-        recipients: &[&str],
-        reused: bool,
-    ) -> Result<(Vec<String>, Vec<Refusal>), Failure> {
+        commands: &EnvelopeCommands<'_>,
+    ) -> Result<RcptReplies, Failure> {
         let t = &config.timeouts;
-        let mut batch = String::with_capacity(mail.len() + recipients.len() * 64 + 6);
-        batch.push_str(mail);
-        for rcpt in recipients {
+        let mut batch =
+            String::with_capacity(commands.mail.len() + commands.recipients.len() * 64 + 6);
+        batch.push_str(&commands.mail);
+        for rcpt in &commands.recipients {
             let _ = write!(batch, "RCPT TO:<{rcpt}>\r\n");
         }
         batch.push_str("DATA\r\n");
@@ -811,11 +849,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 Failure {
                     error: e.into(),
                     after: After::Dead,
-                    stale: reused && lost,
+                    stale: commands.reused && lost,
                 }
             })?;
 
-        let n = recipients.len() + 2;
+        let n = commands.recipients.len() + 2;
         let limit = t.mail.max(t.rcpt).max(t.data);
         let (mut replies, end) = read_replies(&mut self.client.stream, n, limit).await;
         for reply in &replies {
@@ -829,7 +867,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         let stage_of = |i: usize| {
             if i == 0 {
                 Stage::MailFrom
-            } else if i <= recipients.len() {
+            } else if i <= commands.recipients.len() {
                 Stage::RcptTo
             } else {
                 Stage::Data
@@ -841,7 +879,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         }
         if let Some(end) = end {
             let stage = stage_of(replies.len());
-            let stale = reused && replies.is_empty() && matches!(end, ReadEnd::Lost(_));
+            let stale = commands.reused && replies.is_empty() && matches!(end, ReadEnd::Lost(_));
             let error = match end {
                 ReadEnd::Timeout => Repr::Timeout {
                     server: config.server.clone(),
@@ -874,33 +912,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             return Err(self.close_data(config, data_open, failure).await);
         }
         tracing::debug!(code = mail_reply.code, "MAIL FROM accepted");
-        let mut accepted = Vec::with_capacity(recipients.len());
-        let mut refusals = Vec::new();
-        for (rcpt, reply) in recipients.iter().zip(replies) {
-            if is_positive(&reply) {
-                tracing::debug!(rcpt, code = reply.code, "RCPT TO accepted");
-                accepted.push((*rcpt).to_owned());
-            } else {
-                tracing::debug!(rcpt, code = reply.code, "RCPT TO refused");
-                refusals.push(Refusal::new(*rcpt, Reply::from_response(reply)));
-            }
+        let mut rcpt_replies = RcptReplies::for_recipients(commands.recipients.len());
+        for (rcpt, reply) in commands.recipients.iter().zip(replies) {
+            rcpt_replies.record(rcpt, reply);
         }
-        if accepted.is_empty() {
-            let failure = Failure::new(
-                Repr::AllRecipientsRefused {
-                    server: config.server.clone(),
-                    refusals,
-                }
-                .into(),
-                After::Reset,
-            );
-            return Err(self.close_data(config, data_open, failure).await);
-        }
+        let rcpt_replies = match rcpt_replies.some_accepted(config) {
+            Ok(r) => r,
+            Err(failure) => return Err(self.close_data(config, data_open, failure).await),
+        };
         if !data_open {
             return Err(self.rejected(config, Stage::Data, data_reply));
         }
         tracing::debug!(code = data_reply.code, "DATA accepted");
-        Ok((accepted, refusals))
+        Ok(rcpt_replies)
     }
 
     /// A pipelined DATA was accepted although the transaction failed: send an empty
@@ -968,7 +992,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
 /// checks the exact bytes the client wrote and what the session made of the replies.
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::io::{Read, Seek};
 
     use base64ct::{Base64, Encoding};
     use tokio::{
@@ -1065,6 +1089,23 @@ mod tests {
 
     const MESSAGE: &[u8] = b"Subject: hi\r\n\r\nhello\r\n";
 
+    /// A session over `stream` with the plain configuration, and on it one transaction of
+    /// `message` to `to` (`reused` as the pool would say).
+    async fn one_transaction(
+        stream: DuplexStream,
+        to: &[&str],
+        message: &[u8],
+        reused: bool,
+    ) -> (Session<DuplexStream>, Result<Receipt, Failure>) {
+        let config = config(|b| b);
+        let mut session = Session::over(stream, &config).await.expect("a session");
+        let data = DataBlock::new(None, message);
+        let result = session
+            .transact(&config, &envelope(to), &data, reused)
+            .await;
+        (session, result)
+    }
+
     #[tokio::test]
     async fn greeting_refused_is_permanent_and_nothing_is_sent() {
         let (stream, task) = server(vec![Say("554 5.3.2 mx.test no SMTP service here\r\n")]);
@@ -1155,17 +1196,9 @@ mod tests {
             Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
             Say("250 2.0.0 Ok: queued as 4F2A1\r\n"),
         ]);
-        let config = config(|b| b);
-        let mut session = Session::over(stream, &config).await.expect("a session");
-        let receipt = session
-            .transact(
-                &config,
-                &envelope(&["bob@example.net", "nobody@example.net"]),
-                &DataBlock::new(None, MESSAGE),
-                false,
-            )
-            .await
-            .expect("accepted for one recipient");
+        let to = ["bob@example.net", "nobody@example.net"];
+        let (session, receipt) = one_transaction(stream, &to, MESSAGE, false).await;
+        let receipt = receipt.expect("accepted for one recipient");
         assert_eq!(receipt.accepted(), ["bob@example.net"]);
         let [refusal] = receipt.rejected() else {
             panic!("one refusal: {:?}", receipt.rejected());
@@ -1179,8 +1212,9 @@ mod tests {
         heard(task).await;
     }
 
-    /// A pipelined transaction for one recipient whose final reply is `reply`.
-    async fn final_reply(reply: &'static str) -> (Failure, String) {
+    /// A pipelined transaction for one recipient whose final reply is `reply`, a refusal:
+    /// the failure, at the end of DATA, which the final reply ends (no RSET needed).
+    async fn final_reply(reply: &'static str) -> Failure {
         let (stream, task) = server(vec![
             Say(GREETING),
             Hear(EHLO),
@@ -1190,44 +1224,34 @@ mod tests {
             Hear("Subject: hi\r\n\r\nhello\r\n.\r\n"),
             Say(reply),
         ]);
-        let config = config(|b| b);
-        let mut session = Session::over(stream, &config).await.expect("a session");
-        let failure = session
-            .transact(
-                &config,
-                &envelope(&["bob@example.net"]),
-                &DataBlock::new(None, MESSAGE),
-                false,
-            )
-            .await
-            .expect_err("refused after the final dot");
+        let (session, result) = one_transaction(stream, &["bob@example.net"], MESSAGE, false).await;
+        let failure = result.expect_err("refused after the final dot");
+        assert_eq!(failure.error.stage(), Some(Stage::DataEnd));
+        assert_eq!(failure.after, After::Clean);
         drop(session);
-        (failure, heard(task).await)
+        heard(task).await;
+        failure
     }
 
     #[tokio::test]
     async fn a_4xx_after_data_is_transient_and_leaves_the_session_clean() {
-        let (failure, _) = final_reply("451 4.3.0 Error: queue file write error\r\n").await;
+        let failure = final_reply("451 4.3.0 Error: queue file write error\r\n").await;
         let err = &failure.error;
         assert!(err.is_transient() && !err.is_permanent(), "{err}");
-        assert_eq!(err.stage(), Some(Stage::DataEnd));
         assert_eq!(err.reply().map(Reply::code), Some(451));
-        // The final reply ends the transaction: no RSET needed.
-        assert_eq!(failure.after, After::Clean);
         assert!(!failure.stale);
     }
 
     #[tokio::test]
     async fn a_5xx_after_data_is_permanent() {
-        let (failure, _) = final_reply("554 5.7.1 Message rejected: spam\r\n").await;
-        let err = &failure.error;
+        let err = final_reply("554 5.7.1 Message rejected: spam\r\n")
+            .await
+            .error;
         assert!(err.is_permanent() && !err.is_transient(), "{err}");
-        assert_eq!(err.stage(), Some(Stage::DataEnd));
         assert_eq!(
             err.reply().map(ToString::to_string).as_deref(),
             Some("554 5.7.1 Message rejected: spam")
         );
-        assert_eq!(failure.after, After::Clean);
     }
 
     #[tokio::test]
@@ -1245,18 +1269,10 @@ mod tests {
             Hear("Subject: dots\r\n\r\n..hidden\r\n...two\r\n..\r\nend\r\n.\r\n"),
             Say("250 2.0.0 Ok: queued as 9C1\r\n"),
         ]);
-        let config = config(|b| b);
-        let mut session = Session::over(stream, &config).await.expect("a session");
         let message = b"Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\nend\r\n";
-        let receipt = session
-            .transact(
-                &config,
-                &envelope(&["bob@example.net"]),
-                &DataBlock::new(None, message),
-                false,
-            )
-            .await
-            .expect("accepted");
+        let (session, receipt) =
+            one_transaction(stream, &["bob@example.net"], message, false).await;
+        let receipt = receipt.expect("accepted");
         assert_eq!(receipt.id(), Some("9C1"));
         drop(session);
         assert!(
@@ -1277,17 +1293,8 @@ mod tests {
             Say("250 2.1.0 Ok\r\n250-2.1.5 first line of two\r\n"),
             Hang,
         ]);
-        let config = config(|b| b);
-        let mut session = Session::over(stream, &config).await.expect("a session");
-        let failure = session
-            .transact(
-                &config,
-                &envelope(&["bob@example.net"]),
-                &DataBlock::new(None, MESSAGE),
-                true,
-            )
-            .await
-            .expect_err("the connection is gone");
+        let (session, result) = one_transaction(stream, &["bob@example.net"], MESSAGE, true).await;
+        let failure = result.expect_err("the connection is gone");
         let err = &failure.error;
         assert_eq!(err.stage(), Some(Stage::RcptTo), "{err}");
         assert!(err.is_transient(), "{err}");
@@ -1301,7 +1308,7 @@ mod tests {
 
         // In the greeting, the same.
         let (stream, _task) = server(vec![Say("220-mx.test first line\r\n"), Hang]);
-        let err = Session::over(stream, &config)
+        let err = Session::over(stream, &config(|b| b))
             .await
             .expect_err("no complete greeting");
         assert_eq!(err.stage(), Some(Stage::Greeting), "{err}");
@@ -1364,24 +1371,6 @@ mod tests {
         assert!(!session.reset(&config).await, "RSET refused");
     }
 
-    /// Every event, formatted as the CLI's subscriber does, in memory.
-    #[derive(Clone, Default)]
-    struct Log(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Log {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     /// AUTH PLAIN refused by a server that quotes back what it received; the error, and
     /// what the client wrote.
     async fn refused_auth(blob: &str) -> (SendError, String) {
@@ -1407,14 +1396,13 @@ mod tests {
     #[tokio::test]
     async fn auth_lines_never_log_the_password() {
         let blob = Base64::encode_string(format!("\0user\0{PASSWORD}").as_bytes());
-        let log = Log::default();
+        // Every event, formatted as the CLI's subscriber does, in a temporary file: the
+        // subscriber writes through a second handle that shares the file's offset.
+        let mut log = tempfile::tempfile().expect("a temporary file");
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
-            .with_writer({
-                let log = log.clone();
-                move || log.clone()
-            })
+            .with_writer(log.try_clone().expect("a second handle"))
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
         let evidence = [
@@ -1432,13 +1420,16 @@ mod tests {
         let mut text = String::new();
         for _ in 0..5 {
             tracing::callsite::rebuild_interest_cache();
-            log.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            log.set_len(0).expect("the log emptied");
+            log.rewind().expect("the log emptied");
             let (err, heard) = refused_auth(&blob).await;
             assert!(err.is_auth(), "{err}");
             // The password did go to the server: the checks below mean something.
             assert_eq!(heard, format!("{EHLO}AUTH PLAIN {blob}\r\n"));
-            text = String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_owned();
+            let mut bytes = Vec::new();
+            log.rewind().expect("the log read");
+            log.read_to_end(&mut bytes).expect("the log read");
+            text = String::from_utf8_lossy(&bytes).into_owned();
             for shown in [text.as_str(), &err.to_string(), &format!("{err:?}")] {
                 assert!(!shown.contains(PASSWORD), "the password in:\n{shown}");
                 assert!(!shown.contains(&blob), "the AUTH PLAIN blob in:\n{shown}");
