@@ -2,6 +2,7 @@
 //! clock and RNG.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
+use std::path::Path;
 use std::sync::Arc;
 
 use chacha20::ChaCha20Rng;
@@ -38,4 +39,10 @@ pub fn backends() -> Vec<KeyBackend> {
         #[cfg(feature = "aws-lc")]
         KeyBackend::AwsLc,
     ]
+}
+
+/// `openssl ARGS -in INPUT CERTS...` ([`smime_testkit::openssl::run_cli`]): its standard
+/// output; panics with its messages when it fails.
+pub fn openssl(args: &[&str], input: &[u8], certs: &[&Path]) -> Vec<u8> {
+    smime_testkit::openssl::run_cli(args, input, certs).unwrap_or_else(|e| panic!("{e}"))
 }

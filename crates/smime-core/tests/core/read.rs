@@ -2,9 +2,6 @@
 //! message, and what OpenSSL writes; tampering and the wrong key are caught with clear errors.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::Command;
-
 use crate::common::*;
 use smime_core::{Cipher, KeyBackend, Layer, Opened, Options, ReadError, Reader, SignMode};
 use smime_testkit::{RECIPIENTS, SENDER, compare_leaves};
@@ -244,39 +241,16 @@ fn golden_files_open() {
     }
 }
 
-/// Runs `openssl` with `args`, returning stdout; panics with stderr on failure.
-fn openssl(bin: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[test]
 fn messages_made_by_openssl_are_read() {
-    let Some(bin) = smime_testkit::tool("openssl") else {
+    if smime_testkit::tool("openssl").is_none() {
         return;
-    };
+    }
     let path = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
     let alice_pem = path(smime_testkit::key_pem(SENDER));
     let alice_crt = path(smime_testkit::key_cert(SENDER));
     let inter = path(smime_testkit::intermediate_cert());
-    let bob_crt = path(smime_testkit::key_cert(RECIPIENTS[0]));
+    let bob_crt = smime_testkit::key_cert(RECIPIENTS[0]);
     let bob = reader_for(RECIPIENTS[0]);
     let sign = |extra: &[&str], input: &[u8]| {
         let mut args = vec![
@@ -293,13 +267,12 @@ fn messages_made_by_openssl_are_read() {
             &inter,
         ];
         args.extend_from_slice(extra);
-        openssl(&bin, &args, input)
+        openssl(&args, input, &[])
     };
     let encrypt = |extra: &[&str], input: &[u8]| {
         let mut args = vec!["cms", "-encrypt", "-binary", "-outform", "SMIME"];
         args.extend_from_slice(extra);
-        args.push(&bob_crt);
-        openssl(&bin, &args, input)
+        openssl(&args, input, &[&bob_crt])
     };
     let mut rows = 0;
     for (name, eml) in smime_testkit::corpus() {
