@@ -6,11 +6,6 @@ use crate::common::*;
 use smime_core::{Cipher, KeyBackend, Layer, Opened, Options, ReadError, Reader, SignMode};
 use smime_testkit::{RECIPIENTS, SENDER, compare_leaves};
 
-fn reader_for(address: &str) -> Reader {
-    let pem = std::fs::read(smime_testkit::key_pem(address)).unwrap();
-    Reader::new().with_recipient_pem(&pem).unwrap()
-}
-
 /// The layer kinds, outermost first: `encrypted`, `opaque`, `detached`.
 fn kinds(opened: &Opened) -> Vec<&'static str> {
     opened
@@ -36,7 +31,8 @@ fn signer_subject(opened: &Opened) -> String {
         .unwrap_or_default()
 }
 
-fn modes() -> Vec<(&'static str, Options, Vec<&'static str>)> {
+/// Every mode with the layers it makes, outermost first.
+fn modes_and_layers() -> Vec<(&'static str, Options, Vec<&'static str>)> {
     let mut sign_enc_detached = Options::encrypt();
     sign_enc_detached.sign = Some(SignMode::Detached);
     vec![
@@ -64,7 +60,7 @@ fn modes() -> Vec<(&'static str, Options, Vec<&'static str>)> {
 fn every_mode_round_trips_for_every_corpus_message() {
     let sender = reader_for(SENDER);
     for backend in backends() {
-        for (mode, options, expected) in modes() {
+        for (mode, options, expected) in modes_and_layers() {
             let p = protector_with(options, backend);
             for (name, eml) in smime_testkit::corpus() {
                 let protected = p.protect(&eml).unwrap();
