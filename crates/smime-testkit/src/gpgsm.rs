@@ -22,33 +22,15 @@
 //! `ERROR verify.keyusage` + `GOODSIG` for a certificate without digitalSignature. It does not
 //! check extendedKeyUsage at all (a serverAuth-only signer verifies).
 
-use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::mime::{Layer, classify};
-use crate::run::{Output, ScratchDir, run};
+use crate::run::{Files, Output, ScratchDir, ScratchDirs, Signed, lock, run, write_enveloped};
 use crate::{P12_PASSWORD, ca_cert, intermediate_cert, key_p12, locate};
 
-type Home = Arc<Mutex<ScratchDir>>;
-
-static HOMES: OnceLock<Mutex<HashMap<String, Home>>> = OnceLock::new();
-
-/// The cached home for `address` (`None`: the verification home).
-fn home(address: Option<&str>) -> Result<Home, String> {
-    let homes = HOMES.get_or_init(|| Mutex::new(HashMap::new()));
-    // A panic in another test while holding the lock does not corrupt the map.
-    let mut homes = homes.lock().unwrap_or_else(|e| e.into_inner());
-    let key = address.unwrap_or("").to_owned();
-    if let Some(h) = homes.get(&key) {
-        return Ok(Arc::clone(h));
-    }
-    let h = Arc::new(Mutex::new(create_home(address)?));
-    homes.insert(key, Arc::clone(&h));
-    Ok(h)
-}
+/// The homes: `None` for verifying, one per decrypting address.
+static HOMES: ScratchDirs = ScratchDirs::new(create_home);
 
 fn gpgsm_cmd(home: &Path) -> Result<Command, String> {
     let mut cmd = Command::new(locate("gpgsm")?);
@@ -63,14 +45,6 @@ fn gpgconf_cmd(home: &Path) -> Result<Command, String> {
     let mut cmd = Command::new(locate("gpgconf")?);
     cmd.env("GNUPGHOME", home);
     Ok(cmd)
-}
-
-fn check(o: Output, what: &str) -> Result<Output, String> {
-    if o.status.success() {
-        Ok(o)
-    } else {
-        Err(format!("{what} failed ({}): {}", o.status, o.text()))
-    }
 }
 
 const PINENTRY: &str = r#"#!/bin/sh
@@ -110,10 +84,10 @@ fn create_home(address: Option<&str>) -> Result<ScratchDir, String> {
     // The root first, alone, to read its fingerprint for trustlist.txt.
     let mut cmd = gpgsm_cmd(h)?;
     cmd.arg("--import").arg(ca_cert());
-    check(run(cmd)?, "gpgsm --import ca.crt")?;
+    run(cmd)?.success("gpgsm --import ca.crt")?;
     let mut cmd = gpgsm_cmd(h)?;
     cmd.args(["--with-colons", "--list-keys"]);
-    let o = check(run(cmd)?, "gpgsm --list-keys")?;
+    let o = run(cmd)?.success("gpgsm --list-keys")?;
     let listing = String::from_utf8_lossy(&o.stdout);
     let fprs: Vec<&str> = listing
         .lines()
@@ -129,21 +103,21 @@ fn create_home(address: Option<&str>) -> Result<ScratchDir, String> {
     // Make sure no agent started so far runs with a stale (empty) trust list.
     let mut cmd = gpgconf_cmd(h)?;
     cmd.args(["--kill", "gpg-agent"]);
-    check(run(cmd)?, "gpgconf --kill gpg-agent")?;
+    run(cmd)?.success("gpgconf --kill gpg-agent")?;
 
     let mut cmd = gpgsm_cmd(h)?;
     cmd.arg("--import").arg(intermediate_cert());
-    check(run(cmd)?, "gpgsm --import intermediate.crt")?;
+    run(cmd)?.success("gpgsm --import intermediate.crt")?;
 
     if let Some(addr) = address {
         let mut cmd = gpgsm_cmd(h)?;
         cmd.arg("--import").arg(key_p12(addr));
-        let o = check(run(cmd)?, &format!("gpgsm --import {addr}.p12"))?;
+        let o = run(cmd)?.success(&format!("gpgsm --import {addr}.p12"))?;
         // gpgsm can exit 0 having imported the certificates but not the key (for instance when
         // it cannot decrypt the PKCS#12): check that the secret key is really there.
         let mut cmd = gpgsm_cmd(h)?;
         cmd.args(["--with-colons", "--list-secret-keys"]);
-        let l = check(run(cmd)?, "gpgsm --list-secret-keys")?;
+        let l = run(cmd)?.success("gpgsm --list-secret-keys")?;
         if !String::from_utf8_lossy(&l.stdout).contains(&format!("<{addr}>")) {
             return Err(format!(
                 "gpgsm did not import the secret key of {addr}: {}",
@@ -189,11 +163,7 @@ fn judge_verify(o: &Output) -> Result<(), String> {
         || trusted != sigs
         || bad.iter().any(|b| count(b) > 0)
     {
-        return Err(format!(
-            "gpgsm --verify failed ({}): {}",
-            o.status,
-            o.text()
-        ));
+        return Err(o.failure("gpgsm --verify"));
     }
     Ok(())
 }
@@ -201,32 +171,29 @@ fn judge_verify(o: &Output) -> Result<(), String> {
 /// Verifies the signed top layer of `message` (opaque or detached) with gpgsm and returns the
 /// signed MIME entity.
 pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
-    let layer = classify(message)?;
-    let home = home(None)?;
-    let home = home.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let out = tmp.path().join("content.out");
+    let files = Files::new()?;
+    let signed = Signed::write(message, &files, "gpgsm")?;
+    let home = HOMES.get(None)?;
+    let home = lock(&home);
     let mut cmd = gpgsm_cmd(home.path())?;
-    match layer {
-        Layer::OpaqueSigned { der } => {
-            let p = tmp.path().join("signed.p7m");
-            std::fs::write(&p, der).map_err(|e| e.to_string())?;
-            cmd.arg("--output").arg(&out).arg("--verify").arg(p);
+    match signed {
+        Signed::Opaque { cms } => {
+            cmd.arg("--output")
+                .arg(files.path("content.out"))
+                .arg("--verify")
+                .arg(cms);
             judge_verify(&run(cmd)?)?;
-            std::fs::read(&out).map_err(|e| format!("gpgsm output: {e}"))
+            files.read("content.out", "gpgsm")
         }
-        Layer::Detached {
-            content, signature, ..
+        Signed::Detached {
+            signature,
+            content_file,
+            content,
         } => {
-            let p = tmp.path().join("smime.p7s");
-            let c = tmp.path().join("content");
-            std::fs::write(&p, signature).map_err(|e| e.to_string())?;
-            std::fs::write(&c, &content).map_err(|e| e.to_string())?;
-            cmd.arg("--verify").arg(p).arg(c);
+            cmd.arg("--verify").arg(signature).arg(content_file);
             judge_verify(&run(cmd)?)?;
             Ok(content)
         }
-        other => Err(format!("gpgsm verify: not signed ({})", other.kind())),
     }
 }
 
@@ -234,18 +201,15 @@ pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
 /// private key of `address`, and returns the decrypted MIME entity. (gpgsm 2.2 cannot read
 /// AuthEnvelopedData.)
 pub fn decrypt(message: &[u8], address: &str) -> Result<Vec<u8>, String> {
-    let der = match classify(message)? {
-        Layer::Enveloped { der } | Layer::AuthEnveloped { der } => der,
-        other => return Err(format!("gpgsm decrypt: not enveloped ({})", other.kind())),
-    };
-    let home = home(Some(address))?;
-    let home = home.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let input = tmp.path().join("enveloped.p7m");
-    let out = tmp.path().join("decrypted.out");
-    std::fs::write(&input, der).map_err(|e| e.to_string())?;
+    let files = Files::new()?;
+    let input = write_enveloped(message, &files, "gpgsm")?;
+    let home = HOMES.get(Some(address))?;
+    let home = lock(&home);
     let mut cmd = gpgsm_cmd(home.path())?;
-    cmd.arg("--output").arg(&out).arg("--decrypt").arg(&input);
+    cmd.arg("--output")
+        .arg(files.path("decrypted.out"))
+        .arg("--decrypt")
+        .arg(&input);
     let o = run(cmd)?;
     let words = status_words(&o.stdout);
     // gpgsm 2.2 exits 2 after a *successful* decryption when a RecipientInfo before ours names
@@ -266,19 +230,13 @@ pub fn decrypt(message: &[u8], address: &str) -> Result<Vec<u8>, String> {
             .iter()
             .any(|w| w == "DECRYPTION_FAILED" || w == "ERROR" || w == "FAILURE")
     {
-        return Err(format!(
-            "gpgsm --decrypt as {address} failed ({}): {}",
-            o.status,
-            o.text()
-        ));
+        return Err(o.failure(&format!("gpgsm --decrypt as {address}")));
     }
-    std::fs::read(&out).map_err(|e| format!("gpgsm output: {e}"))
+    files.read("decrypted.out", "gpgsm")
 }
 
 /// The GNUPGHOME used for `address` (`None`: the verification home), creating it if needed.
 /// For debugging a failing test by hand: `GNUPGHOME=<path> gpgsm --list-keys`.
 pub fn home_dir(address: Option<&str>) -> Result<PathBuf, String> {
-    let h = home(address)?;
-    let h = h.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(h.path().to_path_buf())
+    HOMES.path(address)
 }

@@ -12,41 +12,17 @@
 //! `signerN.status=GoodSignature` for every one of its `nsigners` signers (other values seen:
 //! `DigestMismatch`, `SigningCertNotTrusted`, `BadSignature`).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::mime::{Layer, classify};
-use crate::run::{Output, ScratchDir, run};
+use crate::run::{Files, Output, ScratchDir, ScratchDirs, Signed, lock, run, write_enveloped};
 use crate::{P12_PASSWORD, ca_cert, key_p12, locate};
 
-type Db = Arc<Mutex<ScratchDir>>;
-
-static DBS: OnceLock<Mutex<HashMap<String, Db>>> = OnceLock::new();
-
-fn db(address: Option<&str>) -> Result<Db, String> {
-    let dbs = DBS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut dbs = dbs.lock().unwrap_or_else(|e| e.into_inner());
-    let key = address.unwrap_or("").to_owned();
-    if let Some(d) = dbs.get(&key) {
-        return Ok(Arc::clone(d));
-    }
-    let d = Arc::new(Mutex::new(create_db(address)?));
-    dbs.insert(key, Arc::clone(&d));
-    Ok(d)
-}
+/// The databases: `None` for verifying, one per decrypting address.
+static DBS: ScratchDirs = ScratchDirs::new(create_db);
 
 fn sql(dir: &Path) -> String {
     format!("sql:{}", dir.display())
-}
-
-fn check(o: Output, what: &str) -> Result<Output, String> {
-    if o.status.success() {
-        Ok(o)
-    } else {
-        Err(format!("{what} failed ({}): {}", o.status, o.text()))
-    }
 }
 
 fn create_db(address: Option<&str>) -> Result<ScratchDir, String> {
@@ -54,19 +30,19 @@ fn create_db(address: Option<&str>) -> Result<ScratchDir, String> {
     let d = sql(dir.path());
     let mut cmd = Command::new(locate("certutil")?);
     cmd.args(["-N", "--empty-password", "-d", &d]);
-    check(run(cmd)?, "certutil -N")?;
+    run(cmd)?.success("certutil -N")?;
     let mut cmd = Command::new(locate("certutil")?);
     cmd.args(["-A", "-n", "smime-test-root", "-t", "C,C,C", "-d", &d, "-i"])
         .arg(ca_cert());
-    check(run(cmd)?, "certutil -A ca.crt")?;
+    run(cmd)?.success("certutil -A ca.crt")?;
     if let Some(addr) = address {
         let mut cmd = Command::new(locate("pk12util")?);
         cmd.args(["-W", P12_PASSWORD, "-K", "", "-d", &d, "-i"])
             .arg(key_p12(addr));
-        check(run(cmd)?, &format!("pk12util -i {addr}.p12"))?;
+        run(cmd)?.success(&format!("pk12util -i {addr}.p12"))?;
         let mut cmd = Command::new(locate("certutil")?);
         cmd.args(["-K", "-d", &d]);
-        let o = check(run(cmd)?, "certutil -K")?;
+        let o = run(cmd)?.success("certutil -K")?;
         if !String::from_utf8_lossy(&o.stdout).contains(addr) {
             return Err(format!(
                 "NSS did not import the key of {addr}: {}",
@@ -96,11 +72,7 @@ fn judge_signers(o: &Output) -> Result<(), String> {
             .any(|(k, v)| *k == key && v.trim() == "GoodSignature")
     });
     if !o.status.success() || nsigners == 0 || !good {
-        return Err(format!(
-            "cmsutil -D (verify) failed ({}): {}",
-            o.status,
-            o.text()
-        ));
+        return Err(o.failure("cmsutil -D (verify)"));
     }
     Ok(())
 }
@@ -108,46 +80,36 @@ fn judge_signers(o: &Output) -> Result<(), String> {
 /// Verifies the signed top layer of `message` (opaque or detached) with NSS as an e-mail signer
 /// (`-u 4`, certUsageEmailSigner) and returns the signed MIME entity.
 pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
-    let layer = classify(message)?;
+    let files = Files::new()?;
+    let signed = Signed::write(message, &files, "cmsutil")?;
     let cmsutil = locate("cmsutil")?;
-    let db = db(None)?;
-    let db = db.lock().unwrap_or_else(|e| e.into_inner());
+    let db = DBS.get(None)?;
+    let db = lock(&db);
     let d = sql(db.path());
-    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    match layer {
-        Layer::OpaqueSigned { der } => {
-            let p = tmp.path().join("signed.p7m");
-            let out = tmp.path().join("content.out");
-            std::fs::write(&p, der).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&cmsutil);
+    cmd.args(["-D", "-u", "4", "-h", "2", "-n", "-d", &d, "-i"]);
+    match signed {
+        Signed::Opaque { cms } => {
             // Status first (with -h the headers would be mixed into -o output), then content.
-            let mut cmd = Command::new(&cmsutil);
-            cmd.args(["-D", "-u", "4", "-h", "2", "-n", "-d", &d, "-i"])
-                .arg(&p);
+            cmd.arg(&cms);
             judge_signers(&run(cmd)?)?;
             let mut cmd = Command::new(&cmsutil);
             cmd.args(["-D", "-u", "4", "-d", &d, "-i"])
-                .arg(&p)
+                .arg(&cms)
                 .arg("-o")
-                .arg(&out);
-            check(run(cmd)?, "cmsutil -D (content)")?;
-            std::fs::read(&out).map_err(|e| format!("cmsutil output: {e}"))
+                .arg(files.path("content.out"));
+            run(cmd)?.success("cmsutil -D (content)")?;
+            files.read("content.out", "cmsutil")
         }
-        Layer::Detached {
-            content, signature, ..
+        Signed::Detached {
+            signature,
+            content_file,
+            content,
         } => {
-            let p = tmp.path().join("smime.p7s");
-            let c = tmp.path().join("content");
-            std::fs::write(&p, signature).map_err(|e| e.to_string())?;
-            std::fs::write(&c, &content).map_err(|e| e.to_string())?;
-            let mut cmd = Command::new(&cmsutil);
-            cmd.args(["-D", "-u", "4", "-h", "2", "-n", "-d", &d, "-i"])
-                .arg(&p)
-                .arg("-c")
-                .arg(&c);
+            cmd.arg(signature).arg("-c").arg(content_file);
             judge_signers(&run(cmd)?)?;
             Ok(content)
         }
-        other => Err(format!("cmsutil verify: not signed ({})", other.kind())),
     }
 }
 
@@ -155,30 +117,22 @@ pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
 /// private key of `address`, and returns the decrypted MIME entity. (NSS 3.87 cannot read
 /// AuthEnvelopedData or RSA-OAEP.)
 pub fn decrypt(message: &[u8], address: &str) -> Result<Vec<u8>, String> {
-    let der = match classify(message)? {
-        Layer::Enveloped { der } | Layer::AuthEnveloped { der } => der,
-        other => return Err(format!("cmsutil decrypt: not enveloped ({})", other.kind())),
-    };
+    let files = Files::new()?;
+    let input = write_enveloped(message, &files, "cmsutil")?;
     let cmsutil = locate("cmsutil")?;
-    let db = db(Some(address))?;
-    let db = db.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let input = tmp.path().join("enveloped.p7m");
-    let out = tmp.path().join("decrypted.out");
-    std::fs::write(&input, der).map_err(|e| e.to_string())?;
+    let db = DBS.get(Some(address))?;
+    let db = lock(&db);
     let mut cmd = Command::new(cmsutil);
     cmd.args(["-D", "-d", &sql(db.path()), "-p", "", "-i"])
         .arg(&input)
         .arg("-o")
-        .arg(&out);
-    check(run(cmd)?, &format!("cmsutil -D (decrypt as {address})"))?;
-    std::fs::read(&out).map_err(|e| format!("cmsutil output: {e}"))
+        .arg(files.path("decrypted.out"));
+    run(cmd)?.success(&format!("cmsutil -D (decrypt as {address})"))?;
+    files.read("decrypted.out", "cmsutil")
 }
 
 /// The NSS database directory used for `address` (`None`: the verification database), creating
 /// it if needed. For debugging by hand: `certutil -L -d sql:<path>`.
 pub fn db_dir(address: Option<&str>) -> Result<PathBuf, String> {
-    let d = db(address)?;
-    let d = d.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(d.path().to_path_buf())
+    DBS.path(address)
 }

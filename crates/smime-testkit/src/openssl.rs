@@ -9,11 +9,10 @@
 //! Trust: `-CAfile ca.crt` (the root only, so the intermediate must come from the message) and
 //! `-purpose smimesign` (keyUsage / extendedKeyUsage checked).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::mime::{Layer, classify};
-use crate::run::run;
+use crate::run::{Files, Signed, run, write_enveloped};
 use crate::{ca_cert, key_cert, key_pem, locate};
 
 fn openssl() -> Result<PathBuf, String> {
@@ -25,8 +24,8 @@ fn openssl() -> Result<PathBuf, String> {
 /// `multipart/signed`.
 pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
     let bin = openssl()?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let out = dir.path().join("content.out");
+    let files = Files::new()?;
+    let signed = Signed::write(message, &files, "openssl")?;
     let mut cmd = Command::new(bin);
     cmd.args([
         "cms",
@@ -40,34 +39,25 @@ pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
     .arg("-CAfile")
     .arg(ca_cert())
     .arg("-out")
-    .arg(&out);
-    let detached_content = match classify(message)? {
-        Layer::OpaqueSigned { der } => {
-            let p = dir.path().join("signed.p7m");
-            std::fs::write(&p, der).map_err(|e| e.to_string())?;
-            cmd.arg("-in").arg(p);
+    .arg(files.path("content.out"));
+    let detached_content = match signed {
+        Signed::Opaque { cms } => {
+            cmd.arg("-in").arg(cms);
             None
         }
-        Layer::Detached {
-            content, signature, ..
+        Signed::Detached {
+            signature,
+            content_file,
+            content,
         } => {
-            let p = dir.path().join("smime.p7s");
-            let c = dir.path().join("content");
-            std::fs::write(&p, signature).map_err(|e| e.to_string())?;
-            std::fs::write(&c, &content).map_err(|e| e.to_string())?;
-            cmd.arg("-in").arg(p).arg("-content").arg(c);
+            cmd.arg("-in")
+                .arg(signature)
+                .arg("-content")
+                .arg(content_file);
             Some(content)
         }
-        other => return Err(format!("openssl verify: not signed ({})", other.kind())),
     };
-    let o = run(cmd)?;
-    if !o.status.success() {
-        return Err(format!(
-            "openssl cms -verify failed ({}): {}",
-            o.status,
-            o.text()
-        ));
-    }
+    let o = run(cmd)?.success("openssl cms -verify")?;
     if !String::from_utf8_lossy(&o.stderr).contains("Verification successful") {
         return Err(format!(
             "openssl cms -verify: no success line: {}",
@@ -76,7 +66,7 @@ pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
     }
     match detached_content {
         Some(content) => Ok(content),
-        None => std::fs::read(&out).map_err(|e| format!("openssl output: {e}")),
+        None => files.read("content.out", "openssl"),
     }
 }
 
@@ -91,10 +81,8 @@ pub fn verify(message: &[u8]) -> Result<Vec<u8>, String> {
 /// `-crlfeol` output included) fails with "content verify error".
 pub fn verify_smime(message: &[u8]) -> Result<Vec<u8>, String> {
     let bin = openssl()?;
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let input = dir.path().join("message.eml");
-    let out = dir.path().join("content.out");
-    std::fs::write(&input, message).map_err(|e| e.to_string())?;
+    let files = Files::new()?;
+    let input = files.write("message.eml", message)?;
     let mut cmd = Command::new(bin);
     cmd.args([
         "cms",
@@ -109,16 +97,9 @@ pub fn verify_smime(message: &[u8]) -> Result<Vec<u8>, String> {
     .arg("-in")
     .arg(&input)
     .arg("-out")
-    .arg(&out);
-    let o = run(cmd)?;
-    if !o.status.success() {
-        return Err(format!(
-            "openssl cms -verify failed ({}): {}",
-            o.status,
-            o.text()
-        ));
-    }
-    std::fs::read(&out).map_err(|e| format!("openssl output: {e}"))
+    .arg(files.path("content.out"));
+    run(cmd)?.success("openssl cms -verify")?;
+    files.read("content.out", "openssl")
 }
 
 /// Decrypts the enveloped (or auth-enveloped) top layer of `message` with the key of `address`
@@ -126,16 +107,8 @@ pub fn verify_smime(message: &[u8]) -> Result<Vec<u8>, String> {
 /// exactly that certificate must be present) and returns the decrypted MIME entity.
 pub fn decrypt(message: &[u8], address: &str) -> Result<Vec<u8>, String> {
     let bin = openssl()?;
-    let der = match classify(message)? {
-        Layer::Enveloped { der } | Layer::AuthEnveloped { der } => der,
-        other => {
-            return Err(format!("openssl decrypt: not enveloped ({})", other.kind()));
-        }
-    };
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let input = dir.path().join("enveloped.p7m");
-    let out = dir.path().join("decrypted.out");
-    std::fs::write(&input, der).map_err(|e| e.to_string())?;
+    let files = Files::new()?;
+    let input = write_enveloped(message, &files, "openssl")?;
     let mut cmd = Command::new(bin);
     cmd.args(["cms", "-decrypt", "-binary", "-inform", "DER"])
         .arg("-in")
@@ -145,14 +118,22 @@ pub fn decrypt(message: &[u8], address: &str) -> Result<Vec<u8>, String> {
         .arg("-inkey")
         .arg(key_pem(address))
         .arg("-out")
-        .arg(&out);
-    let o = run(cmd)?;
-    if !o.status.success() {
-        return Err(format!(
-            "openssl cms -decrypt as {address} failed ({}): {}",
-            o.status,
-            o.text()
-        ));
-    }
-    std::fs::read(&out).map_err(|e| format!("openssl output: {e}"))
+        .arg(files.path("decrypted.out"));
+    run(cmd)?.success(&format!("openssl cms -decrypt as {address}"))?;
+    files.read("decrypted.out", "openssl")
+}
+
+/// Runs the openssl command line as `openssl ARGS -in INPUT CERTS...`, with `input` written to a
+/// file and the recipient certificates (if any) last, where `openssl cms -encrypt` wants them:
+/// for tests that make S/MIME with OpenSSL rather than with the library. Returns its standard
+/// output, or its exit status and messages when it fails.
+pub fn run_cli(args: &[&str], input: &[u8], certs: &[&Path]) -> Result<Vec<u8>, String> {
+    let bin = openssl()?;
+    let files = Files::new()?;
+    let input = files.write("in", input)?;
+    let mut cmd = Command::new(bin);
+    cmd.args(args).arg("-in").arg(&input).args(certs);
+    Ok(run(cmd)?
+        .success(&format!("openssl {}", args.join(" ")))?
+        .stdout)
 }

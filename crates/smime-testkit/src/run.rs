@@ -1,11 +1,16 @@
-//! Running external commands with a deadline, and process-lifetime scratch directories.
+//! Running external commands with a deadline, the files a command reads and writes, and
+//! process-lifetime scratch directories.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
+
+use crate::mime::{Layer, classify};
 
 /// How long any single external command may run before it is killed.
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(60);
@@ -29,6 +34,20 @@ impl Output {
             s.push_str(&String::from_utf8_lossy(&self.stderr));
         }
         s.trim_end().to_owned()
+    }
+
+    /// The error for a failed `what`: the exit status and the output.
+    pub(crate) fn failure(&self, what: &str) -> String {
+        format!("{what} failed ({}): {}", self.status, self.text())
+    }
+
+    /// `Ok(self)` when the command exited 0, otherwise [`Output::failure`].
+    pub(crate) fn success(self, what: &str) -> Result<Self, String> {
+        if self.status.success() {
+            Ok(self)
+        } else {
+            Err(self.failure(what))
+        }
     }
 }
 
@@ -91,6 +110,129 @@ fn read_back(f: &mut File) -> std::io::Result<Vec<u8>> {
     let mut v = Vec::new();
     f.read_to_end(&mut v)?;
     Ok(v)
+}
+
+/// A temporary directory for one tool call: its input files are written into it and its output
+/// files read back from it. Removed when dropped.
+pub(crate) struct Files(tempfile::TempDir);
+
+impl Files {
+    pub(crate) fn new() -> Result<Self, String> {
+        tempfile::tempdir().map(Self).map_err(|e| e.to_string())
+    }
+
+    /// Where `name` is (or will be).
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    /// Writes `bytes` as `name`; returns its path.
+    pub(crate) fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
+        let path = self.path(name);
+        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+        Ok(path)
+    }
+
+    /// Reads back `name`, written by `tool`.
+    pub(crate) fn read(&self, name: &str, tool: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(self.path(name)).map_err(|e| format!("{tool} output: {e}"))
+    }
+}
+
+/// The signed top layer of a message written out for a verifier.
+pub(crate) enum Signed {
+    /// `signed.p7m`: the CMS, the signed entity inside it.
+    Opaque {
+        /// The CMS file.
+        cms: PathBuf,
+    },
+    /// `smime.p7s` and `content`: the signature and the exact bytes it covers.
+    Detached {
+        /// The signature file.
+        signature: PathBuf,
+        /// The content file.
+        content_file: PathBuf,
+        /// The content, which is what verifying returns.
+        content: Vec<u8>,
+    },
+}
+
+impl Signed {
+    /// Classifies `message` and writes its signed top layer into `files`; an error naming `tool`
+    /// when the top layer is not signed.
+    pub(crate) fn write(message: &[u8], files: &Files, tool: &str) -> Result<Self, String> {
+        match classify(message)? {
+            Layer::OpaqueSigned { der } => Ok(Signed::Opaque {
+                cms: files.write("signed.p7m", &der)?,
+            }),
+            Layer::Detached {
+                content, signature, ..
+            } => Ok(Signed::Detached {
+                signature: files.write("smime.p7s", &signature)?,
+                content_file: files.write("content", &content)?,
+                content,
+            }),
+            other => Err(format!("{tool} verify: not signed ({})", other.kind())),
+        }
+    }
+}
+
+/// Classifies `message` and writes its (auth-)enveloped top layer into `files` as
+/// `enveloped.p7m`; returns that path, or an error naming `tool` when the top layer is not
+/// enveloped.
+pub(crate) fn write_enveloped(
+    message: &[u8],
+    files: &Files,
+    tool: &str,
+) -> Result<PathBuf, String> {
+    match classify(message)? {
+        Layer::Enveloped { der } | Layer::AuthEnveloped { der } => {
+            files.write("enveloped.p7m", &der)
+        }
+        other => Err(format!("{tool} decrypt: not enveloped ({})", other.kind())),
+    }
+}
+
+/// One [`ScratchDir`] per address (and one for `None`), created on first use, kept for the
+/// process's lifetime, and used by one call at a time: the gpgsm homes, the NSS databases.
+pub(crate) struct ScratchDirs {
+    dirs: OnceLock<Mutex<HashMap<String, Arc<Mutex<ScratchDir>>>>>,
+    create: fn(Option<&str>) -> Result<ScratchDir, String>,
+}
+
+impl ScratchDirs {
+    /// Dirs made by `create(address)`.
+    pub(crate) const fn new(create: fn(Option<&str>) -> Result<ScratchDir, String>) -> Self {
+        Self {
+            dirs: OnceLock::new(),
+            create,
+        }
+    }
+
+    /// The directory for `address`, created if needed.
+    pub(crate) fn get(&self, address: Option<&str>) -> Result<Arc<Mutex<ScratchDir>>, String> {
+        let dirs = self.dirs.get_or_init(|| Mutex::new(HashMap::new()));
+        // A panic in another test while holding the lock does not corrupt the map.
+        let mut dirs = dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let key = address.unwrap_or("").to_owned();
+        if let Some(d) = dirs.get(&key) {
+            return Ok(Arc::clone(d));
+        }
+        let d = Arc::new(Mutex::new((self.create)(address)?));
+        dirs.insert(key, Arc::clone(&d));
+        Ok(d)
+    }
+
+    /// The path of the directory for `address`, created if needed (for debugging by hand).
+    pub(crate) fn path(&self, address: Option<&str>) -> Result<PathBuf, String> {
+        let dir = self.get(address)?;
+        Ok(lock(&dir).path().to_path_buf())
+    }
+}
+
+/// Locks one directory of [`ScratchDirs`] (a panic in another test does not poison it).
+pub(crate) fn lock(dir: &Mutex<ScratchDir>) -> MutexGuard<'_, ScratchDir> {
+    dir.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A temporary directory that lives exactly as long as it is needed, even when it is kept in a

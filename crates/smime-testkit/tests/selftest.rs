@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 
 use smime_testkit::{
     Layer, SENDER, Tool, assert_same_leaves, bad_keys_dir, classify, compare_leaves, corpus,
@@ -13,25 +12,11 @@ use smime_testkit::{
     tool,
 };
 
-/// Runs `openssl` with `args` on `input` (written to a file passed as `-in`), returns stdout.
-fn openssl(args: &[&str], extra: &[&Path], input: &[u8]) -> Vec<u8> {
-    let bin = tool("openssl").expect("the self-tests need the openssl command to make messages");
-    let dir = tempfile::tempdir().unwrap();
-    let inp = dir.path().join("in");
-    std::fs::write(&inp, input).unwrap();
-    let out = Command::new(bin)
-        .args(args)
-        .arg("-in")
-        .arg(&inp)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+/// Runs `openssl ARGS -in INPUT CERTS...` ([`smime_testkit::openssl::run_cli`]), returns
+/// stdout.
+fn openssl(args: &[&str], certs: &[&Path], input: &[u8]) -> Vec<u8> {
+    tool("openssl").expect("the self-tests need the openssl command to make messages");
+    smime_testkit::openssl::run_cli(args, input, certs).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Puts an RFC 5322 header on top of an S/MIME entity, as a sending agent does.

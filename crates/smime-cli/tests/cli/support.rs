@@ -1,8 +1,12 @@
-//! Shared by the CLI tests: running the binary. The fake servers, the test CA and the Postfix
-//! driver come from `smime_testkit` (feature `servers`), the test data's paths too.
+//! Shared by the CLI tests: running the binary, and the environment a send needs. The fake
+//! servers, the test CA and the Postfix driver come from `smime_testkit` (feature `servers`), the
+//! test data's paths too.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
+use std::path::Path;
 use std::process::{Command, Output};
+
+use smime_testkit::keys_dir;
 
 /// `testdata/corpus/<name>` as a command-line argument.
 pub fn corpus(name: &str) -> String {
@@ -30,6 +34,49 @@ pub fn smime() -> Command {
 
 pub fn run(c: &mut Command) -> Output {
     c.output().unwrap()
+}
+
+/// `smime ARGS`, with a clean environment ([`smime`]).
+pub fn smime_args(args: &[&str]) -> Output {
+    run(smime().args(args))
+}
+
+/// Writes `data` to `dir/name`; returns the path as a command-line argument.
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p.display().to_string()
+}
+
+/// The environment variables of a send, on a [`Command`].
+pub trait SendEnv {
+    /// `SMIME_KEYS`: the test keys.
+    fn test_keys(&mut self) -> &mut Self;
+    /// `SMTP_HOST` and `SMTP_PORT`: the server on 127.0.0.1:`port`.
+    fn smtp_server(&mut self, port: u16) -> &mut Self;
+    /// `SMTP_USER` and `SMTP_PASSWORD`.
+    fn smtp_login(&mut self, user: &str, password: &str) -> &mut Self;
+    /// `SPARKPOST_HOST`: the API at `base_url`.
+    fn api_server(&mut self, base_url: &str) -> &mut Self;
+}
+
+impl SendEnv for Command {
+    fn test_keys(&mut self) -> &mut Self {
+        self.env("SMIME_KEYS", keys_dir())
+    }
+
+    fn smtp_server(&mut self, port: u16) -> &mut Self {
+        self.env("SMTP_HOST", "127.0.0.1")
+            .env("SMTP_PORT", port.to_string())
+    }
+
+    fn smtp_login(&mut self, user: &str, password: &str) -> &mut Self {
+        self.env("SMTP_USER", user).env("SMTP_PASSWORD", password)
+    }
+
+    fn api_server(&mut self, base_url: &str) -> &mut Self {
+        self.env("SPARKPOST_HOST", base_url)
+    }
 }
 
 pub fn stderr(o: &Output) -> String {

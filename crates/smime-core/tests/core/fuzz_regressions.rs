@@ -2,6 +2,18 @@
 
 use smime_core::{Email, ParseError};
 
+/// The part that preparing `eml` refuses with [`ParseError::BadPart`]; panics when its header
+/// does not parse or preparing it ends any other way.
+fn bad_part(eml: &[u8]) -> String {
+    match Email::parse(eml)
+        .expect("the header parses")
+        .prepared_entity()
+    {
+        Err(ParseError::BadPart { part }) => part,
+        other => panic!("expected BadPart, got {other:?}"),
+    }
+}
+
 /// `prepare` and `protect`, 2026-11-27: a multipart whose boundary parameter had bytes that
 /// are not UTF-8. The header is read lossily, so the boundary became U+FFFD characters: no
 /// delimiter of the input matched, and the closing delimiter written out (with U+FFFD in
@@ -12,22 +24,14 @@ fn non_ascii_boundary_is_refused() {
     let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
 MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b\xff\xff-1\"\r\n\r\n\
 --b\xff\xff-1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\xff\xff-1--\r\n";
-    let email = Email::parse(eml).expect("the header parses");
-    match email.prepared_entity() {
-        Err(ParseError::BadPart { part }) => assert_eq!(part, "body"),
-        other => panic!("expected BadPart, got {other:?}"),
-    }
+    assert_eq!(bad_part(eml), "body");
 
     // Nested: the part number is named.
     let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
 MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
 --outer\r\nContent-Type: multipart/alternative; boundary=\"in\x82\"\r\n\r\n\
 --in\x82\r\nContent-Type: text/plain\r\n\r\nhello\r\n--in\x82--\r\n--outer--\r\n";
-    let email = Email::parse(eml).expect("the header parses");
-    match email.prepared_entity() {
-        Err(ParseError::BadPart { part }) => assert_eq!(part, "1"),
-        other => panic!("expected BadPart, got {other:?}"),
-    }
+    assert_eq!(bad_part(eml), "1");
 
     // UTF-8 but not ASCII is refused too; ASCII is fine.
     let utf8 = "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
@@ -57,19 +61,11 @@ fn multipart_without_parts_is_refused() {
 MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer/\r\n\r\n\
 preamble\r\n--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\
 Content-Transfer-Encoding: 8bit\r\n\r\nh\u{e9}llo\r\n--outer--\r\n";
-    let email = Email::parse(eml.as_bytes()).expect("the header parses");
-    match email.prepared_entity() {
-        Err(ParseError::BadPart { part }) => assert_eq!(part, "body"),
-        other => panic!("expected BadPart, got {other:?}"),
-    }
+    assert_eq!(bad_part(eml.as_bytes()), "body");
     // 7-bit, only a closing delimiter: no part either.
     let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
 Content-Type: multipart/mixed; boundary=b\r\n\r\njust text\r\n--b--\r\n";
-    let email = Email::parse(eml).expect("the header parses");
-    assert!(matches!(
-        email.prepared_entity(),
-        Err(ParseError::BadPart { .. })
-    ));
+    bad_part(eml);
 }
 
 /// `protect`, 2026-11-27: a boundary holding a CR and NUL bytes (ASCII, but not
@@ -79,11 +75,7 @@ fn control_characters_in_boundary_are_refused() {
     let eml = b"From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\n\
 Content-Type: multipart/mixed; boundary=\"a\rb\x01\"\r\n\r\n\
 --a\rb\x01\r\nContent-Type: text/plain\r\n\r\nhello\r\n--a\rb\x01--\r\n";
-    let email = Email::parse(eml).expect("the header parses");
-    assert!(matches!(
-        email.prepared_entity(),
-        Err(ParseError::BadPart { .. })
-    ));
+    bad_part(eml);
 }
 
 /// `prepare`, 2026-11-27: a message without Content-Type whose body is quoted-printable

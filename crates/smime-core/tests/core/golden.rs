@@ -7,15 +7,6 @@
 use crate::common::*;
 use smime_core::{Options, SignMode};
 
-fn modes() -> Vec<(&'static str, Options)> {
-    vec![
-        ("sign", Options::sign(SignMode::Opaque)),
-        ("sign-detached", Options::sign(SignMode::Detached)),
-        ("encrypt", Options::encrypt()),
-        ("sign-encrypt", Options::sign_and_encrypt()),
-    ]
-}
-
 #[test]
 fn outputs_match_the_golden_files() {
     let dir = repo_root().join("crates/smime-core/tests/golden");

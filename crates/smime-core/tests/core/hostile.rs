@@ -83,6 +83,19 @@ fn message(extra: &[u8], body: &[u8]) -> Vec<u8> {
     m
 }
 
+/// Parsing `m`, and protecting it, both fail with `want`, which reads `says`.
+fn assert_refused(m: &[u8], want: ParseError, says: &str) {
+    assert_eq!(parse_err(m), want);
+    assert_eq!(protect_parse_err(&signer_only(), m), want);
+    assert_eq!(want.to_string(), says);
+}
+
+/// [`message`] with `count` more header lines, the `i`-th one `line(i)`, and a short body.
+fn message_with_lines(count: usize, line: impl Fn(usize) -> String) -> Vec<u8> {
+    let extra: String = (0..count).map(line).collect();
+    message(extra.as_bytes(), b"hi\r\n")
+}
+
 fn copy_keys(files: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in files {
@@ -161,19 +174,15 @@ fn key_file_without_a_size_is_refused_after_max_key_file_bytes() {
 #[test]
 fn hundred_thousand_header_lines_over_one_mib_are_refused() {
     within("100k header lines, 3.4 MB", || {
-        let mut extra = Vec::new();
-        for i in 0..100_000 {
-            extra.extend_from_slice(format!("X-Filler-{i:06}: some header text\r\n").as_bytes());
-        }
-        let m = message(&extra, b"hi\r\n");
-        let want = ParseError::HeaderTooLarge {
-            limit: MAX_HEADER_SIZE,
-        };
-        assert_eq!(parse_err(&m), want);
-        assert_eq!(protect_parse_err(&signer_only(), &m), want);
-        assert_eq!(
-            want.to_string(),
-            "the header section is over the limit of 1048576 bytes"
+        let m = message_with_lines(100_000, |i| {
+            format!("X-Filler-{i:06}: some header text\r\n")
+        });
+        assert_refused(
+            &m,
+            ParseError::HeaderTooLarge {
+                limit: MAX_HEADER_SIZE,
+            },
+            "the header section is over the limit of 1048576 bytes",
         );
     });
 }
@@ -181,11 +190,7 @@ fn hundred_thousand_header_lines_over_one_mib_are_refused() {
 #[test]
 fn hundred_thousand_small_header_fields_are_processed_in_linear_time() {
     within("100k header fields, 0.5 MB", || {
-        let mut extra = Vec::new();
-        for _ in 0..100_000 {
-            extra.extend_from_slice(b"X:1\r\n");
-        }
-        let m = message(&extra, b"hi\r\n");
+        let m = message_with_lines(100_000, |_| "X:1\r\n".to_owned());
         assert!(m.len() < MAX_HEADER_SIZE);
         let out = signer_only().protect(&m).unwrap();
         // Every field stays in the outer header, as it was.
@@ -197,15 +202,15 @@ fn hundred_thousand_small_header_fields_are_processed_in_linear_time() {
 #[test]
 fn forty_thousand_distinct_recipients_are_read_in_linear_time() {
     within("40k To fields", || {
-        let mut extra = Vec::new();
-        for i in 0..40_000 {
-            extra.extend_from_slice(format!("To:u{i}@x.y\r\n").as_bytes());
+        let m = message_with_lines(40_000, |i| {
+            let to = format!("To:u{i}@x.y\r\n");
             if i % 2 == 0 {
                 // Duplicates, in another case, are dropped.
-                extra.extend_from_slice(format!("Cc:U{i}@X.Y\r\n").as_bytes());
+                format!("{to}Cc:U{i}@X.Y\r\n")
+            } else {
+                to
             }
-        }
-        let m = message(&extra, b"hi\r\n");
+        });
         let e = Email::parse(&m).unwrap();
         assert_eq!(e.recipients().len(), 40_001);
         // Encrypting needs a certificate for each: the first missing one stops it at once.
@@ -220,11 +225,15 @@ fn forty_thousand_distinct_recipients_are_read_in_linear_time() {
 #[test]
 fn hundred_thousand_folded_lines_in_one_field_are_refused_by_field_size() {
     within("100k continuation lines", || {
-        let mut extra = b"X-Folded: start\r\n".to_vec();
-        for _ in 0..100_000 {
-            extra.extend_from_slice(b" more\r\n");
-        }
-        let m = message(&extra, b"hi\r\n");
+        // The field's first line, then 100,000 continuation lines.
+        let m = message_with_lines(100_001, |i| {
+            if i == 0 {
+                "X-Folded: start\r\n"
+            } else {
+                " more\r\n"
+            }
+            .to_owned()
+        });
         assert_eq!(
             parse_err(&m),
             ParseError::FieldTooLarge {
@@ -342,15 +351,13 @@ fn ten_megabyte_header_line_is_refused_by_field_size() {
         extra.resize(10 * 1024 * 1024, b'a');
         extra.extend_from_slice(b"\r\n");
         let m = message(&extra, b"hi\r\n");
-        let want = ParseError::FieldTooLarge {
-            header: "Subject".into(),
-            limit: MAX_FIELD_SIZE,
-        };
-        assert_eq!(parse_err(&m), want);
-        assert_eq!(protect_parse_err(&signer_only(), &m), want);
-        assert_eq!(
-            want.to_string(),
-            "the Subject header field is over the limit of 102400 bytes"
+        assert_refused(
+            &m,
+            ParseError::FieldTooLarge {
+                header: "Subject".into(),
+                limit: MAX_FIELD_SIZE,
+            },
+            "the Subject header field is over the limit of 102400 bytes",
         );
     });
     within("10 MB first line, no colon, no newline", || {
@@ -390,14 +397,12 @@ fn ten_megabyte_header_line_is_refused_by_field_size() {
 fn nul_bytes_in_headers_are_refused_and_in_bodies_encoded() {
     within("NUL bytes", || {
         let m = message(b"X-Nul: a\0b\r\n", b"hi\r\n");
-        let want = ParseError::NulInHeader {
-            header: "X-Nul".into(),
-        };
-        assert_eq!(parse_err(&m), want);
-        assert_eq!(protect_parse_err(&signer_only(), &m), want);
-        assert_eq!(
-            want.to_string(),
-            "the X-Nul header field contains a NUL byte"
+        assert_refused(
+            &m,
+            ParseError::NulInHeader {
+                header: "X-Nul".into(),
+            },
+            "the X-Nul header field contains a NUL byte",
         );
         // In a folded line of the From field.
         assert_eq!(
@@ -691,50 +696,46 @@ fn protect_with_bad(addr: &str, as_recipient: bool) -> KeyError {
     }
 }
 
-#[test]
-fn expired_certificate_is_refused_by_protect() {
-    within("expired", || {
+/// `protect` refuses the certificate of `addr` from `bad/`, as the sender's and as a
+/// recipient's, for the [`CertProblem`] that `problem` accepts, with a message containing each
+/// of `says`.
+fn refused_by_protect(
+    what: &str,
+    addr: &'static str,
+    problem: fn(&CertProblem) -> bool,
+    says: &'static [&'static str],
+) {
+    within(what, move || {
         for as_recipient in [true, false] {
-            let e = protect_with_bad("expired@example.com", as_recipient);
-            let text = e.to_string();
+            let e = protect_with_bad(addr, as_recipient);
             assert!(
-                matches!(
-                    &e,
-                    KeyError::Rejected {
-                        problem: CertProblem::Expired { .. },
-                        ..
-                    }
-                ),
+                matches!(&e, KeyError::Rejected { problem: p, .. } if problem(p)),
                 "{e:?}"
             );
-            assert!(
-                text.contains("expired@example.com.") && text.contains("expired on"),
-                "{text}"
-            );
+            let text = e.to_string();
+            for s in says {
+                assert!(text.contains(s), "{text}");
+            }
         }
     });
 }
 
 #[test]
+fn expired_certificate_is_refused_by_protect() {
+    refused_by_protect(
+        "expired",
+        "expired@example.com",
+        |p| matches!(p, CertProblem::Expired { .. }),
+        &["expired@example.com.", "expired on"],
+    );
+}
+
+#[test]
 fn certificate_for_another_address_is_refused_by_protect() {
-    within("wrong address", || {
-        for as_recipient in [true, false] {
-            let e = protect_with_bad("wrongaddr@example.com", as_recipient);
-            let text = e.to_string();
-            assert!(
-                matches!(
-                    &e,
-                    KeyError::Rejected {
-                        problem: CertProblem::AddressMismatch { .. },
-                        ..
-                    }
-                ),
-                "{e:?}"
-            );
-            assert!(
-                text.contains("is issued to someone-else@example.com instead"),
-                "{text}"
-            );
-        }
-    });
+    refused_by_protect(
+        "wrong address",
+        "wrongaddr@example.com",
+        |p| matches!(p, CertProblem::AddressMismatch { .. }),
+        &["is issued to someone-else@example.com instead"],
+    );
 }

@@ -2,8 +2,6 @@
 //! and what OpenSSL streams (BER), as data: identifiers, algorithms, addresses and sizes.
 #![allow(clippy::unwrap_used)]
 
-use std::process::Command;
-
 use crate::common::*;
 use smime_core::inspect::{
     AsnEncoding, CertificateEntry, CertificateSummary, CmsContent, CmsKind, CmsLayer, Encapsulated,
@@ -17,6 +15,14 @@ use smime_testkit::{RECIPIENTS, SENDER};
 const SHA256: &str = "2.16.840.1.101.3.4.2.1";
 const RSA: &str = "1.2.840.113549.1.1.1";
 const INTERMEDIATE: &str = "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI";
+
+/// The corpus message `name`, protected with `options`.
+fn protect(options: Options, name: &str) -> Vec<u8> {
+    protector(options)
+        .protect(&corpus_file(name))
+        .unwrap()
+        .message
+}
 
 fn part(node: &Node) -> &Part {
     match node {
@@ -97,10 +103,7 @@ fn assert_alice_signed(sd: &SignedLayer) {
 
 #[test]
 fn opaque_signed() {
-    let message = protector(Options::sign(SignMode::Opaque))
-        .protect(&corpus_file("html-inline-image.eml"))
-        .unwrap()
-        .message;
+    let message = protect(Options::sign(SignMode::Opaque), "html-inline-image.eml");
     let tree = smime_core::inspect(&message).unwrap();
     assert_eq!(tree.size, message.len());
     let root = part(&tree.root);
@@ -157,10 +160,7 @@ fn opaque_signed() {
 
 #[test]
 fn detached_signed() {
-    let message = protector(Options::sign(SignMode::Detached))
-        .protect(&corpus_file("plain.eml"))
-        .unwrap()
-        .message;
+    let message = protect(Options::sign(SignMode::Detached), "plain.eml");
     let tree = smime_core::inspect(&message).unwrap();
     let root = part(&tree.root);
     assert_eq!(root.part_count, Some(2));
@@ -210,10 +210,8 @@ fn encrypted_and_signed_then_encrypted() {
         (Options::encrypt(), false),
         (Options::sign_and_encrypt(), true),
     ] {
-        let protected = protector(options)
-            .protect(&corpus_file("plain.eml"))
-            .unwrap();
-        let tree = smime_core::inspect(&protected.message).unwrap();
+        let message = protect(options, "plain.eml");
+        let tree = smime_core::inspect(&message).unwrap();
         let root = part(&tree.root);
         assert_eq!(
             root.content_type.as_ref().unwrap().smime_type.as_deref(),
@@ -232,12 +230,7 @@ fn encrypted_and_signed_then_encrypted() {
         assert!(root.children.is_empty());
         // The plaintext is the size of the ciphertext, less the padding (1 to 16 bytes).
         if !signed {
-            let bob = std::fs::read(smime_testkit::key_pem(RECIPIENTS[0])).unwrap();
-            let opened = Reader::new()
-                .with_recipient_pem(&bob)
-                .unwrap()
-                .open(&protected.message)
-                .unwrap();
+            let opened = reader_for(RECIPIENTS[0]).open(&message).unwrap();
             let plain = opened.content.len();
             assert!(
                 (encrypted - 16..encrypted).contains(&plain),
@@ -255,10 +248,7 @@ fn not_a_message_and_unreadable_parts() {
             Err(InspectError::NotAMessage { .. })
         ));
     }
-    let message = protector(Options::encrypt())
-        .protect(&corpus_file("plain.eml"))
-        .unwrap()
-        .message;
+    let message = protect(Options::encrypt(), "plain.eml");
     let text = String::from_utf8(message).unwrap();
     let (head, _) = text.split_once("\r\n\r\n").unwrap();
     let broken = format!("{head}\r\n\r\n!!! not base64 ***\r\n");
@@ -284,42 +274,21 @@ fn not_a_message_and_unreadable_parts() {
     );
 }
 
-/// `openssl cms -OPERATION` (the first two of `args`) on `input`, then the other options: its
-/// stdout.
-fn openssl(bin: &std::path::Path, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("in.eml");
-    std::fs::write(&file, input).unwrap();
-    // `-in` before the options: recipient certificates come last.
-    let out = Command::new(bin)
-        .args(&args[..2])
-        .arg("-in")
-        .arg(&file)
-        .args(&args[2..])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[test]
 fn ber_as_openssl_streams_it() {
-    let Some(bin) = smime_testkit::tool("openssl") else {
+    if smime_testkit::tool("openssl").is_none() {
         return;
-    };
-    let path = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
-    let alice = path(smime_testkit::key_pem(SENDER));
-    let bob = path(smime_testkit::key_cert(RECIPIENTS[0]));
+    }
+    let alice = smime_testkit::key_pem(SENDER)
+        .to_string_lossy()
+        .into_owned();
+    let bob = smime_testkit::key_cert(RECIPIENTS[0]);
     let input = corpus_file("plain.eml");
 
     let message = openssl(
-        &bin,
         &["cms", "-sign", "-nodetach", "-stream", "-signer", &alice],
         &input,
+        &[],
     );
     let tree = smime_core::inspect(&message).unwrap();
     let root = part(&tree.root);
@@ -345,9 +314,9 @@ fn ber_as_openssl_streams_it() {
 
     // Recipients by subject key identifier, AES-128.
     let message = openssl(
-        &bin,
-        &["cms", "-encrypt", "-stream", "-aes128", "-keyid", &bob],
+        &["cms", "-encrypt", "-stream", "-aes128", "-keyid"],
         &input,
+        &[&bob],
     );
     let tree = smime_core::inspect(&message).unwrap();
     let layer = cms_of(part(&tree.root));

@@ -12,7 +12,7 @@ use crate::common::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
-use smime_core::{Options, Reader, SignMode};
+use smime_core::{Options, SignMode};
 use smime_testkit::{Tool, compare_leaves};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,23 +234,11 @@ fn qp_encode(data: &[u8], out: &mut Out) {
     }
 }
 
+/// Base64 in lines of 76 characters (the testkit's encoder, independent of the library).
 fn b64_encode(data: &[u8], out: &mut Out) {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for chunk in data.chunks(57) {
-        let mut line = Vec::with_capacity(76);
-        for c in chunk.chunks(3) {
-            let n = (u32::from(c[0]) << 16)
-                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-                | u32::from(*c.get(2).unwrap_or(&0));
-            for k in 0..4 {
-                if k <= c.len() {
-                    line.push(A[((n >> (18 - 6 * k)) & 63) as usize]);
-                } else {
-                    line.push(b'=');
-                }
-            }
-        }
-        out.line(&line);
+    let encoded = smime_testkit::base64_encode_lines(data);
+    for line in encoded.split_inclusive(|&b| b == b'\n') {
+        out.line(line.strip_suffix(b"\r\n").unwrap_or(line));
     }
 }
 
@@ -372,20 +360,6 @@ fn shown(eml: &[u8]) -> String {
     eml.escape_ascii().to_string()
 }
 
-fn modes() -> Vec<(&'static str, Options)> {
-    vec![
-        ("sign", Options::sign(SignMode::Opaque)),
-        ("sign-detached", Options::sign(SignMode::Detached)),
-        ("encrypt", Options::encrypt()),
-        ("sign+encrypt", Options::sign_and_encrypt()),
-    ]
-}
-
-fn bob() -> Reader {
-    let pem = std::fs::read(smime_testkit::key_pem("bob@example.net")).unwrap();
-    Reader::new().with_recipient_pem(&pem).unwrap()
-}
-
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -399,7 +373,7 @@ fn protect_then_open_keeps_every_part() {
         .into_iter()
         .map(|(name, o)| (name, protector(o)))
         .collect();
-    let reader = bob();
+    let reader = reader_for("bob@example.net");
     let config = Config {
         cases: cases(),
         failure_persistence: None,
