@@ -20,15 +20,13 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use smime_testkit::closed_port;
+use smime_testkit::SmtpSink;
 use smime_testkit::fake_api::{FakeApi, Response};
 use smime_testkit::fake_smtp::{FakeSmtp, Options};
 use smime_transport::{Envelope, Secret, Sender, SmtpSender, SparkPostSender, Timeouts, TlsMode};
@@ -200,53 +198,6 @@ fn api_sender(addr: SocketAddr, mode: Mode) -> Arc<dyn Sender> {
     Arc::new(sender)
 }
 
-fn find(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain([
-            PathBuf::from("/usr/sbin"),
-            PathBuf::from("/usr/lib/postfix/sbin"),
-        ])
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
-}
-
-/// Postfix's `smtp-sink`, killed when dropped.
-#[derive(Debug)]
-struct Sink(Child);
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_sink(path: &PathBuf) -> Option<(Sink, u16)> {
-    let port = closed_port();
-    let mut command = Command::new(path);
-    // As root, smtp-sink insists on dropping privileges.
-    let uid = Command::new("id").arg("-u").output().ok()?.stdout;
-    if uid.trim_ascii() == b"0" {
-        command.args(["-u", "nobody"]);
-    }
-    let child = command
-        .args(["-c", &format!("127.0.0.1:{port}"), "1000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let sink = Sink(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some((sink, port));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
 fn smtp_inbench(c: &mut Criterion) {
     let server = FakeSmtp::start_on_thread(Options {
         capture: false,
@@ -263,14 +214,14 @@ fn smtp_inbench(c: &mut Criterion) {
 }
 
 fn smtp_sink(c: &mut Criterion) {
-    let Some(path) = find("smtp-sink") else {
-        eprintln!("smtp-sink: not found (install postfix); skipping the smtp-sink group");
-        return;
+    let sink = match SmtpSink::start() {
+        Ok(sink) => sink,
+        Err(why) => {
+            eprintln!("{why}; skipping the smtp-sink group");
+            return;
+        }
     };
-    let Some((sink, port)) = start_sink(&path) else {
-        eprintln!("smtp-sink: {} did not start; skipping", path.display());
-        return;
-    };
+    let port = sink.port();
     let (mut group, rt) = configure(c, "smtp-sink");
     target(&mut group, &rt, &|mode| smtp_sender(port, mode));
     group.finish();

@@ -558,6 +558,11 @@ mod tests {
         Cipher, FixedClock, KeyStore, MAX_INSPECT_DEPTH, Options, Protector, SignMode,
     };
 
+    use smime_testkit::{
+        assert_line, assert_line_starts, assert_lines, binary_part, der_of, nested_messages,
+        nested_multiparts, streaming_ber,
+    };
+
     use super::*;
 
     fn testdata() -> PathBuf {
@@ -589,37 +594,6 @@ mod tests {
         show(input, &mut out, Format::Json).unwrap();
         assert!(out.ends_with(b"}\n"));
         serde_json::from_slice(&out).unwrap()
-    }
-
-    fn assert_line(text: &str, line: &str) {
-        assert!(
-            text.lines().any(|l| l == line),
-            "no line {line:?} in:\n{text}"
-        );
-    }
-
-    fn assert_line_starts(text: &str, start: &str) {
-        assert!(
-            text.lines().any(|l| l.starts_with(start)),
-            "no line starting {start:?} in:\n{text}"
-        );
-    }
-
-    /// The DER inside the (first) base64 body of a protected message.
-    fn der_of(message: &[u8]) -> Vec<u8> {
-        let start = message.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        smime_testkit::base64_decode(&message[start..]).unwrap()
-    }
-
-    /// A one-part message holding `der` unencoded.
-    fn binary_part(content_type: &str, der: &[u8]) -> Vec<u8> {
-        let mut m = format!(
-            "From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}\r\n\
-             Content-Transfer-Encoding: binary\r\n\r\n"
-        )
-        .into_bytes();
-        m.extend_from_slice(der);
-        m
     }
 
     /// A DER element: `tag`, the length, then `parts` one after the other.
@@ -733,22 +707,15 @@ mod tests {
             assert!(!text.contains("unreadable"), "{}:\n{text}", path.display());
         }
         let text = run(&corpus("html-inline-image.eml"));
-        assert_line(&text, "+- multipart/related  7bit  2 parts  20035 bytes");
-        assert_line(
+        assert_lines(
             &text,
-            "   +- multipart/alternative  7bit  2 parts  586 bytes",
-        );
-        assert_line(
-            &text,
-            "      +- text/plain; charset=us-ascii  7bit  92 bytes",
-        );
-        assert_line(
-            &text,
-            "      +- text/html; charset=us-ascii  7bit  274 bytes",
-        );
-        assert_line(
-            &text,
-            "   +- image/png; name=logo.png  base64  inline logo.png  13964 bytes",
+            &[
+                "+- multipart/related  7bit  2 parts  20035 bytes",
+                "   +- multipart/alternative  7bit  2 parts  586 bytes",
+                "      +- text/plain; charset=us-ascii  7bit  92 bytes",
+                "      +- text/html; charset=us-ascii  7bit  274 bytes",
+                "   +- image/png; name=logo.png  base64  inline logo.png  13964 bytes",
+            ],
         );
         let text = run(&corpus("no-mime-headers.eml"));
         assert_line(&text, "+- text/plain (default)  7bit  142 bytes");
@@ -778,15 +745,14 @@ mod tests {
             Content-Disposition: attachment; filename=\"a b.bin\"\r\n\r\nAAECAw==\r\n\
             --b1--\r\n";
         let text = run(input);
-        assert_line(&text, "+- multipart/mixed  7bit  4 parts  432 bytes");
-        assert_line(&text, "   +- text/plain; charset=us-ascii  7bit  5 bytes");
-        assert_line(
+        assert_lines(
             &text,
-            "   +- text/plain; charset=iso-8859-1  base64  2 bytes",
-        );
-        assert_line(
-            &text,
-            "   +- text/plain; charset=utf-8  quoted-printable  5 bytes",
+            &[
+                "+- multipart/mixed  7bit  4 parts  432 bytes",
+                "   +- text/plain; charset=us-ascii  7bit  5 bytes",
+                "   +- text/plain; charset=iso-8859-1  base64  2 bytes",
+                "   +- text/plain; charset=utf-8  quoted-printable  5 bytes",
+            ],
         );
         assert_line(
             &text,
@@ -860,14 +826,13 @@ mod tests {
             ),
         );
         assert_line_starts(&text, "   content: id-data, ");
-        assert_line(&text, "   +- multipart/related  7bit  2 parts  20035 bytes");
-        assert_line(
+        assert_lines(
             &text,
-            "         +- text/plain; charset=us-ascii  7bit  92 bytes",
-        );
-        assert_line(
-            &text,
-            "      +- image/png; name=logo.png  base64  inline logo.png  13964 bytes",
+            &[
+                "   +- multipart/related  7bit  2 parts  20035 bytes",
+                "         +- text/plain; charset=us-ascii  7bit  92 bytes",
+                "      +- image/png; name=logo.png  base64  inline logo.png  13964 bytes",
+            ],
         );
     }
 
@@ -878,14 +843,13 @@ mod tests {
             "html-inline-image.eml",
         ));
         assert_line_starts(&text, "+- multipart/signed  7bit  2 parts  ");
-        assert_line(
+        assert_lines(
             &text,
-            "   protocol application/pkcs7-signature, micalg sha-256",
-        );
-        assert_line(&text, "   +- multipart/related  7bit  2 parts  20035 bytes");
-        assert_line(
-            &text,
-            "         +- text/html; charset=us-ascii  7bit  274 bytes",
+            &[
+                "   protocol application/pkcs7-signature, micalg sha-256",
+                "   +- multipart/related  7bit  2 parts  20035 bytes",
+                "         +- text/html; charset=us-ascii  7bit  274 bytes",
+            ],
         );
         assert_line_starts(
             &text,
@@ -944,63 +908,28 @@ mod tests {
         assert_line_starts(&out, want);
     }
 
-    /// Re-encodes DER as OpenSSL's streaming output does: every constructed value with an
-    /// indefinite length, and long OCTET STRINGs (the content) in segments.
-    fn to_ber(der: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut rest = der;
-        while let Some((&tag, after)) = rest.split_first() {
-            let (len, body) = match after[0] {
-                n @ 0..=0x7f => (usize::from(n), &after[1..]),
-                n => {
-                    let count = usize::from(n & 0x7f);
-                    let len = after[1..=count]
-                        .iter()
-                        .fold(0, |acc, &b| (acc << 8) | usize::from(b));
-                    (len, &after[1 + count..])
-                }
-            };
-            let value = &body[..len];
-            if tag & 0x20 != 0 {
-                out.extend_from_slice(&[tag, 0x80]);
-                out.extend(to_ber(value));
-                out.extend_from_slice(&[0, 0]);
-            } else if tag == 0x04 && len > 1000 {
-                out.extend_from_slice(&[0x24, 0x80]);
-                for chunk in value.chunks(1000) {
-                    out.extend_from_slice(&[0x04, 0x82]);
-                    out.extend_from_slice(&u16::try_from(chunk.len()).unwrap().to_be_bytes());
-                    out.extend_from_slice(chunk);
-                }
-                out.extend_from_slice(&[0, 0]);
-            } else {
-                out.extend_from_slice(&rest[..rest.len() - body.len() + len]);
-            }
-            rest = &body[len..];
-        }
-        out
-    }
-
     #[test]
     fn ber_as_openssl_streams_it() {
         let signed = der_of(&protect(Options::sign(SignMode::Opaque), "plain.eml"));
-        let ber = to_ber(&signed);
+        let ber = streaming_ber(&signed);
         assert_ne!(ber, signed);
         let text = run(&binary_part(
             "application/pkcs7-mime; smime-type=signed-data",
             &ber,
         ));
-        assert_line(
+        assert_lines(
             &text,
-            "   S/MIME signed-data: digest SHA-256, 2 certificates, 1 signer, BER",
+            &[
+                "   S/MIME signed-data: digest SHA-256, 2 certificates, 1 signer, BER",
+                "   content: id-data, 211 bytes",
+                "   +- text/plain; charset=us-ascii  7bit  132 bytes",
+            ],
         );
-        assert_line(&text, "   content: id-data, 211 bytes");
-        assert_line(&text, "   +- text/plain; charset=us-ascii  7bit  132 bytes");
 
         let enveloped = der_of(&protect(Options::encrypt(), "plain.eml"));
         let text = run(&binary_part(
             "application/pkcs7-mime; smime-type=enveloped-data",
-            &to_ber(&enveloped),
+            &streaming_ber(&enveloped),
         ));
         assert_line_starts(
             &text,
@@ -1056,11 +985,13 @@ mod tests {
             "application/pkcs7-mime; smime-type=certs-only",
             &der,
         ));
-        assert_line(
+        assert_lines(
             &text,
-            "   S/MIME signed-data: digest none, 0 certificates, 0 signers",
+            &[
+                "   S/MIME signed-data: digest none, 0 certificates, 0 signers",
+                "   content: none (detached, or certificates only)",
+            ],
         );
-        assert_line(&text, "   content: none (detached, or certificates only)");
         assert!(!text.contains("note"), "{text}");
         // The same in a signature part.
         let text = run(&binary_part("application/pkcs7-signature", &der));
@@ -1110,19 +1041,15 @@ mod tests {
             Some(&tlv(0x04, &[b"not a MIME entity"])),
         );
         let text = run(&binary_part("application/pkcs7-mime", &der));
-        assert_line(
+        assert_lines(
             &text,
-            "   S/MIME signed-data: digest SHA-256, SHA-512, 1 certificate, 1 signer",
-        );
-        assert_line(&text, "   certificate 1: other format 1.3.6.1.4.1.99999.2");
-        assert_line(
-            &text,
-            "   signer 1: subject key id 00abcd, SHA-256, rsaEncryption",
-        );
-        assert_line(&text, "   content: id-data, 17 bytes");
-        assert_line(
-            &text,
-            "   (unreadable: the encapsulated content is not a MIME entity)",
+            &[
+                "   S/MIME signed-data: digest SHA-256, SHA-512, 1 certificate, 1 signer",
+                "   certificate 1: other format 1.3.6.1.4.1.99999.2",
+                "   signer 1: subject key id 00abcd, SHA-256, rsaEncryption",
+                "   content: id-data, 17 bytes",
+                "   (unreadable: the encapsulated content is not a MIME entity)",
+            ],
         );
 
         let der = signed_data(&[SHA256], &[], &[], Some(&tlv(0x02, &[&[7]])));
@@ -1214,11 +1141,13 @@ mod tests {
             "application/pkcs7-mime; smime-type=authEnveloped-data",
             &auth,
         ));
-        assert_line(
+        assert_lines(
             &text,
-            "   S/MIME authEnveloped-data: AES-256-GCM, 1 recipient, 32 bytes encrypted",
+            &[
+                "   S/MIME authEnveloped-data: AES-256-GCM, 1 recipient, 32 bytes encrypted",
+                "   recipient 1: subject key id 6eb7, RSAES-OAEP",
+            ],
         );
-        assert_line(&text, "   recipient 1: subject key id 6eb7, RSAES-OAEP");
     }
 
     #[test]
@@ -1230,17 +1159,7 @@ mod tests {
 
     #[test]
     fn deep_multipart_nesting_is_cut() {
-        let mut input = String::from("From: a@example.com\r\nMIME-Version: 1.0\r\n");
-        let levels = 300;
-        for i in 0..levels {
-            input.push_str(&format!(
-                "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
-            ));
-        }
-        input.push_str("Content-Type: text/plain\r\n\r\ndeep\r\n");
-        for i in (0..levels).rev() {
-            input.push_str(&format!("--b{i}--\r\n"));
-        }
+        let input = nested_multiparts(300);
         let text = run(input.as_bytes());
         let marker = format!("... (nested deeper than {MAX_INSPECT_DEPTH} levels: not shown)");
         assert_line(
@@ -1252,13 +1171,7 @@ mod tests {
 
     #[test]
     fn deep_nested_messages_are_cut() {
-        let mut input = String::from("Content-Type: text/plain\r\n\r\ninnermost\r\n");
-        for i in 0..100 {
-            input = format!(
-                "From: a{i}@example.com\r\nContent-Type: multipart/mixed; boundary=\"m{i}\"\r\n\r\n\
-                 --m{i}\r\nContent-Type: message/rfc822\r\n\r\n{input}\r\n--m{i}--\r\n"
-            );
-        }
+        let input = nested_messages(100);
         let text = run(input.as_bytes());
         assert!(text.lines().count() <= MAX_INSPECT_DEPTH + 2, "{text}");
     }
@@ -1277,8 +1190,13 @@ mod tests {
         let text = run(input);
         assert_line_starts(&text, "   +- message/rfc822  7bit  attachment fwd.eml  ");
         assert_line_starts(&text, "      +- multipart/alternative  7bit  2 parts  ");
-        assert_line(&text, "         +- text/plain  7bit  5 bytes");
-        assert_line(&text, "         +- text/html  7bit  11 bytes");
+        assert_lines(
+            &text,
+            &[
+                "         +- text/plain  7bit  5 bytes",
+                "         +- text/html  7bit  11 bytes",
+            ],
+        );
     }
 
     #[test]

@@ -34,21 +34,19 @@
 use std::{
     fmt, io,
     net::SocketAddr,
-    pin::Pin,
     sync::{Arc, Mutex},
-    task::{Context, Poll},
     time::Duration,
 };
 
 use base64ct::{Base64, Encoding};
 use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, Request};
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
     net::{TcpListener, TcpStream},
     runtime::Runtime,
     task::JoinHandle,
 };
-use tokio_rustls::{TlsAcceptor, server::TlsStream};
+use tokio_rustls::TlsAcceptor;
 
 use crate::servers::{LOOPBACK, lock, server_runtime};
 
@@ -360,59 +358,18 @@ impl FakeSmtp {
     }
 }
 
-enum ServerStream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
-    Gone,
-}
+/// The connection as the server sees it, before or after STARTTLS.
+trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
 
-impl AsyncRead for ServerStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-            ServerStream::Gone => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-        }
-    }
-}
-
-impl AsyncWrite for ServerStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
-            ServerStream::Gone => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-            ServerStream::Gone => Poll::Ready(Ok(())),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            ServerStream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-            ServerStream::Gone => Poll::Ready(Ok(())),
-        }
-    }
-}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 
 /// Read space added before each socket read.
 const READ_CHUNK: usize = 64 * 1024;
 
 struct Io {
-    stream: ServerStream,
+    stream: Box<dyn Conn>,
+    /// Whether `stream` is TLS already.
+    tls: bool,
     /// Bytes read; `buf[start..]` not yet consumed.
     buf: Vec<u8>,
     start: usize,
@@ -514,17 +471,14 @@ impl Io {
         // Anything the client sent before the handshake is not part of the TLS session.
         self.buf.clear();
         self.start = 0;
-        match std::mem::replace(&mut self.stream, ServerStream::Gone) {
-            ServerStream::Plain(tcp) => {
-                let tls = acceptor.accept(tcp).await?;
-                self.stream = ServerStream::Tls(Box::new(tls));
-                Ok(())
-            }
-            other => {
-                self.stream = other;
-                Err(io::Error::other("already TLS"))
-            }
+        if self.tls {
+            return Err(io::Error::other("already TLS"));
         }
+        // A placeholder while the handshake owns the connection.
+        let plain = std::mem::replace(&mut self.stream, Box::new(tokio::io::duplex(1).0));
+        self.stream = Box::new(acceptor.accept(plain).await?);
+        self.tls = true;
+        Ok(())
     }
 
     /// Reads and discards until the client closes.
@@ -639,7 +593,8 @@ async fn session(
     log: &Mutex<Log>,
 ) -> io::Result<()> {
     let mut io = Io {
-        stream: ServerStream::Plain(tcp),
+        stream: Box::new(tcp),
+        tls: false,
         buf: Vec::new(),
         start: 0,
         reads: 0,

@@ -97,26 +97,26 @@ pub fn compare_leaves(input_eml: &[u8], output_entity: &[u8]) -> Result<(), Stri
         let _ = writeln!(diff, "  output parts: {}", summary(&got));
     }
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-        if w.content_type != g.content_type {
-            let _ = writeln!(
-                diff,
-                "  part {i}: type {} -> {}",
-                w.content_type, g.content_type
-            );
-        }
-        if w.file_name != g.file_name {
-            let _ = writeln!(
-                diff,
-                "  part {i}: file name {:?} -> {:?}",
-                w.file_name, g.file_name
-            );
-        }
-        if w.content_id != g.content_id {
-            let _ = writeln!(
-                diff,
-                "  part {i}: Content-ID {:?} -> {:?}",
-                w.content_id, g.content_id
-            );
+        for (what, w, g) in [
+            (
+                "type",
+                format!("{}", w.content_type),
+                format!("{}", g.content_type),
+            ),
+            (
+                "file name",
+                format!("{:?}", w.file_name),
+                format!("{:?}", g.file_name),
+            ),
+            (
+                "Content-ID",
+                format!("{:?}", w.content_id),
+                format!("{:?}", g.content_id),
+            ),
+        ] {
+            if w != g {
+                let _ = writeln!(diff, "  part {i}: {what} {w} -> {g}");
+            }
         }
         if w.body != g.body {
             let at = w

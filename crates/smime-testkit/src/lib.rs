@@ -20,7 +20,8 @@
 //! * Network doubles (cargo feature `servers`, off by default): `fake_smtp` (one configurable
 //!   SMTP server: TLS modes, AUTH, scripted replies and faults, capture), `fake_api` (the
 //!   SparkPost Transmissions API), `tls` (a throw-away CA for them), `postfix` (the private
-//!   Postfix of `scripts/test.sh`), `closed_port`, `SilentServer` and `within`. Each starts on
+//!   Postfix of `scripts/test.sh`), `closed_port`, `SilentServer`, `within`, and Postfix's `smtp-sink` as a child process
+//!   ([`SmtpSink`]). Each starts on
 //!   the current tokio runtime (`start`) or on a runtime thread of its own (`start_on_thread`,
 //!   for synchronous tests). No test, bench or example outside this crate binds a listener.
 //!
@@ -52,6 +53,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+pub mod craft;
 pub mod gpgsm;
 mod leaves;
 mod mime;
@@ -68,11 +70,19 @@ pub mod postfix;
 #[cfg(feature = "servers")]
 mod servers;
 #[cfg(feature = "servers")]
+mod smtp_sink;
+#[cfg(feature = "servers")]
 pub mod tls;
 
 #[cfg(feature = "servers")]
 pub use servers::{SilentServer, closed_port, within};
+#[cfg(feature = "servers")]
+pub use smtp_sink::{SmtpSink, find_tool};
 
+pub use craft::{
+    assert_line, assert_line_starts, assert_lines, binary_part, der_of, nested_messages,
+    nested_multiparts, streaming_ber,
+};
 pub use leaves::{Leaf, assert_same_leaves, compare_leaves, decoded_leaves};
 pub use mime::{Layer, base64_decode, base64_encode_lines, classify, tamper_signed_content};
 

@@ -15,15 +15,15 @@
 
 use std::{
     error::Error,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
 
 use smime_testkit::{
-    closed_port,
+    SmtpSink,
     fake_api::{FakeApi, Response},
+    find_tool,
 };
 use smime_transport::{
     Dispatcher, Envelope, Job, RetryPolicy, Secret, Sender, SmtpSender, SparkPostSender, Timeouts,
@@ -43,52 +43,6 @@ Content-Transfer-Encoding: base64\r\n\r\n"
         m.extend_from_slice(line);
     }
     m
-}
-
-fn find(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain([
-            PathBuf::from("/usr/sbin"),
-            PathBuf::from("/usr/lib/postfix/sbin"),
-        ])
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
-}
-
-struct Sink(Child);
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_sink(path: &PathBuf, port: u16) -> Result<Sink, Box<dyn Error>> {
-    let mut command = Command::new(path);
-    // As root, smtp-sink insists on dropping privileges.
-    let uid = Command::new("id").arg("-u").output()?.stdout;
-    if uid.trim_ascii() == b"0" {
-        command.args(["-u", "nobody"]);
-    }
-    let child = command
-        .args(["-c", &format!("127.0.0.1:{port}"), "1000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let sink = Sink(child);
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Ok(sink);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err("smtp-sink did not start".into())
 }
 
 async fn measure(
@@ -158,10 +112,9 @@ async fn run(messages: usize) -> Result<(), Box<dyn Error>> {
     );
     println!("{:<58} {:>10}", "path", "msg/s");
 
-    match (find("smtp-sink"), find("smtp-source")) {
-        (Some(sink_path), source) => {
-            let port = closed_port();
-            let _sink = start_sink(&sink_path, port).await?;
+    match (SmtpSink::start(), find_tool("smtp-source")) {
+        (Ok(sink), source) => {
+            let port = sink.port();
             for (label, pool, cap) in [
                 ("SMTP -> smtp-sink, 1 connection (reused throughout)", 1, 0),
                 (
@@ -219,7 +172,7 @@ async fn run(messages: usize) -> Result<(), Box<dyn Error>> {
                 let _ = std::fs::remove_file(&file);
             }
         }
-        (None, _) => println!("smtp-sink not found: SMTP figures skipped (install postfix)"),
+        (Err(why), _) => println!("{why}: SMTP figures skipped"),
     }
 
     // On this runtime, as the client.

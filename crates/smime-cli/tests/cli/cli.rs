@@ -1,26 +1,11 @@
 //! The `smime` command: results on stdout, one-line errors on stderr, exit codes by class.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use smime_testkit::{bad_keys_dir, keys_dir};
 
-use crate::support::corpus;
-
-fn smime(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smime"))
-        .args(args)
-        .env_remove("SMIME_KEYS")
-        .output()
-        .unwrap()
-}
-
-fn write(dir: &Path, name: &str, data: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p.display().to_string()
-}
+use crate::support::{SendEnv, corpus, protect, smime_args as smime, write};
 
 /// Standard error without warning lines (the test keys are world-readable in git).
 fn errors(out: &Output) -> String {
@@ -44,7 +29,6 @@ fn assert_fails(out: &Output, code: i32, file: &str, what: &str) {
 
 #[test]
 fn every_mode_writes_a_message_to_stdout() {
-    let k = keys_dir().display().to_string();
     for mode in [
         &["--sign"][..],
         &["--sign-detached"],
@@ -53,17 +37,7 @@ fn every_mode_writes_a_message_to_stdout() {
         &["--sign", "--encrypt"],
         &["--sign-detached", "--encrypt", "--aes128"],
     ] {
-        let mut args = vec!["--keys", &k];
-        args.extend_from_slice(mode);
-        let f = corpus("plain.eml");
-        args.push(&f);
-        let out = smime(&args);
-        assert!(
-            out.status.success(),
-            "{mode:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = String::from_utf8(protect(mode, "plain.eml")).unwrap();
         assert!(text.contains("MIME-Version: 1.0\r\n"), "{mode:?}");
         let want = if mode.contains(&"--encrypt") {
             "smime-type=enveloped-data"
@@ -84,7 +58,7 @@ fn keys_dir_comes_from_the_environment_and_output_from_dash_o() {
         .args(["--sign", "-o"])
         .arg(&out_path)
         .arg(corpus("plain.eml"))
-        .env("SMIME_KEYS", keys_dir())
+        .test_keys()
         .output()
         .unwrap();
     assert!(

@@ -7,10 +7,7 @@ use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use smime_testkit::{
-    keys_dir,
-    postfix::{PostfixEnv, maildir_files, postfix_env},
-};
+use smime_testkit::postfix::{PostfixEnv, maildir_files, postfix_env};
 
 use crate::support::*;
 
@@ -51,9 +48,8 @@ fn interrupted_bulk_run_resumes_without_loss_or_duplicates() {
                 "--journal",
             ])
             .arg(&journal)
-            .env("SMIME_KEYS", keys_dir())
-            .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", port.to_string());
+            .test_keys()
+            .smtp_server(port);
         c
     };
 

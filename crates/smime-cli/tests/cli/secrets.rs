@@ -19,7 +19,6 @@ use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use smime_testkit::{
     fake_api::{FakeApi, Response, script},
     fake_smtp::{FakeSmtp, Options, Tls},
-    keys_dir,
     tls::TestCa,
 };
 
@@ -131,7 +130,7 @@ fn base(journal: &Path, flag: &str) -> Command {
         .args(["--attempts", "1", "--journal"])
         .arg(journal)
         .arg(flag)
-        .env("SMIME_KEYS", keys_dir());
+        .test_keys();
     c
 }
 
@@ -222,8 +221,7 @@ fn wrong_smtp_password_over_plain_text_is_never_printed_or_logged() {
             let journal = dir.path().join("journal");
             let mut c = base(&journal, "--send-smtp");
             c.args(["--tls", "none", "--dangerous-allow-plaintext-auth", flag])
-                .env("SMTP_HOST", "127.0.0.1")
-                .env("SMTP_PORT", server.port().to_string())
+                .smtp_server(server.port())
                 .env("SMTP_USER", USER);
             smtp_password(&mut c, source, dir.path());
             let out = run_logged(c, env_log);
@@ -269,8 +267,7 @@ fn wrong_smtp_password_over_starttls_is_never_printed_or_logged() {
                 c.args(["--tls", "starttls", flag])
                     .arg("--ca-file")
                     .arg(pki.ca_path())
-                    .env("SMTP_HOST", "127.0.0.1")
-                    .env("SMTP_PORT", server.port().to_string())
+                    .smtp_server(server.port())
                     .env("SMTP_USER", USER);
                 smtp_password(&mut c, source, dir.path());
                 let out = run_logged(c, env_log);
@@ -319,7 +316,7 @@ fn wrong_api_key_is_never_printed_or_logged() {
                 let dir = tempfile::tempdir().unwrap();
                 let journal = dir.path().join("journal");
                 let mut c = base(&journal, "--send-api");
-                c.arg(flag).env("SPARKPOST_HOST", api.base_url());
+                c.arg(flag).api_server(api.base_url());
                 api_key(&mut c, source, dir.path());
                 let out = run_logged(c, env_log);
                 check_run(
@@ -367,7 +364,7 @@ fn api_quoting_the_key_back_is_scrubbed_from_logs_and_errors() {
         let journal = dir.path().join("journal");
         let mut c = base(&journal, "--send-api");
         c.arg(flag)
-            .env("SPARKPOST_HOST", api.base_url())
+            .api_server(api.base_url())
             .env("SPARKPOST_API_KEY", API_KEY);
         let out = run_logged(c, env_log);
         check_run(
@@ -392,7 +389,7 @@ fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal");
     let mut c = base(&journal, "--send-api");
-    c.env("SPARKPOST_HOST", api.base_url())
+    c.api_server(api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY);
     let out = run(&mut c);
     let err = stderr(&out);
@@ -402,7 +399,7 @@ fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
 
     let mut c = base(&journal, "--send-api");
     c.arg("-vv")
-        .env("SPARKPOST_HOST", api.base_url())
+        .api_server(api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY)
         .env("SMIME_LOG", "smime_transport=[");
     let out = run(&mut c);

@@ -2,11 +2,12 @@
 //! SMTP into a fake server and a real Postfix, and by the API into a stand-in.
 #![allow(clippy::unwrap_used)]
 
+use std::process::Output;
+
 use base64ct::{Base64, Encoding};
 use smime_testkit::{
     fake_api::{FakeApi, Response, script},
     fake_smtp::{FakeSmtp, Options},
-    keys_dir,
     postfix::{PostfixEnv, maildir_files, postfix_env},
 };
 
@@ -17,6 +18,23 @@ const API_KEY: &str = "0123456789abcdef-api-key-do-not-print";
 
 fn base64(s: &str) -> String {
     Base64::encode_string(s.as_bytes())
+}
+
+/// `plain.eml`, signed, by SMTP to 127.0.0.1:`port` without TLS, logging in as
+/// `SMTP_Injection` with [`PASSWORD`] (`--dangerous-allow-plaintext-auth`).
+fn send_with_plaintext_login(port: u16) -> Output {
+    run(smime()
+        .args([
+            &corpus("plain.eml"),
+            "--sign",
+            "--send-smtp",
+            "--tls",
+            "none",
+            "--dangerous-allow-plaintext-auth",
+        ])
+        .test_keys()
+        .smtp_server(port)
+        .smtp_login("SMTP_Injection", PASSWORD))
 }
 
 fn assert_no_secret(text: &str) {
@@ -44,9 +62,8 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
                 "--encrypt",
                 flag,
             ])
-            .env("SMIME_KEYS", keys_dir())
-            .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", server.port().to_string()));
+            .test_keys()
+            .smtp_server(server.port()));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(0), "{err}");
         assert!(
@@ -82,20 +99,7 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
 #[test]
 fn credentials_are_masked_and_never_printed() {
     let server = FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", PASSWORD));
-    let out = run(smime()
-        .args([
-            &corpus("plain.eml"),
-            "--sign",
-            "--send-smtp",
-            "--tls",
-            "none",
-            "--dangerous-allow-plaintext-auth",
-        ])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port().to_string())
-        .env("SMTP_USER", "SMTP_Injection")
-        .env("SMTP_PASSWORD", PASSWORD));
+    let out = send_with_plaintext_login(server.port());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
@@ -116,11 +120,9 @@ fn credentials_never_cross_an_unencrypted_connection_by_default() {
     let server = FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", PASSWORD));
     let out = run(smime()
         .args([&corpus("plain.eml"), "--sign", "--send-smtp"])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port().to_string())
-        .env("SMTP_USER", "SMTP_Injection")
-        .env("SMTP_PASSWORD", PASSWORD));
+        .test_keys()
+        .smtp_server(server.port())
+        .smtp_login("SMTP_Injection", PASSWORD));
     assert_ne!(out.status.code(), Some(0));
     assert_no_secret(&all_output(&out));
     let sent = server.log().transcript();
@@ -135,20 +137,7 @@ fn failed_auth_gets_the_server_text_a_hint_and_exit_69() {
     // Another password: 535 5.7.8 Authentication credentials invalid.
     let server =
         FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", "another-password"));
-    let out = run(smime()
-        .args([
-            &corpus("plain.eml"),
-            "--sign",
-            "--send-smtp",
-            "--tls",
-            "none",
-            "--dangerous-allow-plaintext-auth",
-        ])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port().to_string())
-        .env("SMTP_USER", "SMTP_Injection")
-        .env("SMTP_PASSWORD", PASSWORD));
+    let out = send_with_plaintext_login(server.port());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(69), "{err}");
     assert!(
@@ -183,9 +172,8 @@ fn authorization_required_and_relaying_denied_get_hints() {
         let server = FakeSmtp::start_on_thread(options);
         let out = run(smime()
             .args([&corpus("plain.eml"), "--sign", "--send-smtp"])
-            .env("SMIME_KEYS", keys_dir())
-            .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", server.port().to_string()));
+            .test_keys()
+            .smtp_server(server.port()));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(69), "{err}");
         assert!(err.contains(shown) && err.contains(hint), "{err}");
@@ -206,9 +194,8 @@ fn temporary_failures_exit_75() {
             "--retry-wait",
             "0",
         ])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", server.port().to_string()));
+        .test_keys()
+        .smtp_server(server.port()));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(75), "{err}");
     assert!(err.contains("451 4.3.0 try again later"), "{err}");
@@ -230,8 +217,8 @@ fn ancestor_api_command_line_and_request() {
             "--sign_detached",
             "--send_api",
         ])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SPARKPOST_HOST", api.base_url())
+        .test_keys()
+        .api_server(api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -290,8 +277,8 @@ fn api_failures_fail_loudly_with_their_class() {
                 "--retry-wait",
                 "0",
             ])
-            .env("SMIME_KEYS", keys_dir())
-            .env("SPARKPOST_HOST", api.base_url())
+            .test_keys()
+            .api_server(api.base_url())
             .env("SPARKPOST_API_KEY", API_KEY));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(code), "{err}");
@@ -310,8 +297,8 @@ fn tracking_is_refused_with_signing_and_needs_the_api() {
     let api = FakeApi::start_on_thread(script(vec![Response::accepted("1", 1, 0)]));
     let out = run(smime()
         .args([&f, "--encrypt", "--send-api", "--track"])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SPARKPOST_HOST", api.base_url())
+        .test_keys()
+        .api_server(api.base_url())
         .env("SPARKPOST_API_KEY", API_KEY));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Tracking: True"));
@@ -322,21 +309,17 @@ fn tracking_is_refused_with_signing_and_needs_the_api() {
 #[test]
 fn missing_settings_are_usage_errors() {
     let f = corpus("plain.eml");
-    let out = run(smime()
-        .args([&f, "--sign", "--send-smtp"])
-        .env("SMIME_KEYS", keys_dir()));
+    let out = run(smime().args([&f, "--sign", "--send-smtp"]).test_keys());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("SMTP_HOST is not set"));
-    let out = run(smime()
-        .args([&f, "--sign", "--send-api"])
-        .env("SMIME_KEYS", keys_dir()));
+    let out = run(smime().args([&f, "--sign", "--send-api"]).test_keys());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("SPARKPOST_API_KEY is not set"));
     // The API key never crosses plain http to another machine.
     let out = run(smime()
         .args([&f, "--sign", "--send-api"])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SPARKPOST_HOST", "http://api.example.com")
+        .test_keys()
+        .api_server("http://api.example.com")
         .env("SPARKPOST_API_KEY", API_KEY));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not https"));
@@ -359,9 +342,8 @@ fn bulk_json_and_journal_resume() {
             .arg(dir.path())
             .args(["--sign", "--encrypt", "--send-smtp", "--json", "--journal"])
             .arg(&journal)
-            .env("SMIME_KEYS", keys_dir())
-            .env("SMTP_HOST", "127.0.0.1")
-            .env("SMTP_PORT", server.port().to_string()))
+            .test_keys()
+            .smtp_server(server.port()))
     };
     let first = go();
     assert_eq!(first.status.code(), Some(65), "{}", stderr(&first));
@@ -403,9 +385,8 @@ fn delivered_through_postfix_and_still_readable() {
     let out = run(smime()
         .arg(&f)
         .args(["--sign", "--encrypt", "--send-smtp"])
-        .env("SMIME_KEYS", keys_dir())
-        .env("SMTP_HOST", "127.0.0.1")
-        .env("SMTP_PORT", port.to_string()));
+        .test_keys()
+        .smtp_server(port));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     // Delivery is asynchronous: wait for both copies.
     let mut found = Vec::new();

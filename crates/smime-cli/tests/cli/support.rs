@@ -3,6 +3,7 @@
 //! test data's paths too.
 #![allow(dead_code, clippy::unwrap_used, unreachable_pub)]
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -41,6 +42,22 @@ pub fn smime_args(args: &[&str]) -> Output {
     run(smime().args(args))
 }
 
+/// `corpus/name` protected by the command itself with `mode` (e.g. `--sign --encrypt`).
+pub fn protect(mode: &[&str], name: &str) -> Vec<u8> {
+    let keys = keys_dir().display().to_string();
+    let file = corpus(name);
+    let mut args = vec!["--keys", &keys];
+    args.extend_from_slice(mode);
+    args.push(&file);
+    let out = smime_args(&args);
+    assert!(
+        out.status.success(),
+        "{mode:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 /// Writes `data` to `dir/name`; returns the path as a command-line argument.
 pub fn write(dir: &Path, name: &str, data: &[u8]) -> String {
     let p = dir.join(name);
@@ -57,7 +74,7 @@ pub trait SendEnv {
     /// `SMTP_USER` and `SMTP_PASSWORD`.
     fn smtp_login(&mut self, user: &str, password: &str) -> &mut Self;
     /// `SPARKPOST_HOST`: the API at `base_url`.
-    fn api_server(&mut self, base_url: &str) -> &mut Self;
+    fn api_server(&mut self, base_url: impl AsRef<OsStr>) -> &mut Self;
 }
 
 impl SendEnv for Command {
@@ -74,7 +91,7 @@ impl SendEnv for Command {
         self.env("SMTP_USER", user).env("SMTP_PASSWORD", password)
     }
 
-    fn api_server(&mut self, base_url: &str) -> &mut Self {
+    fn api_server(&mut self, base_url: impl AsRef<OsStr>) -> &mut Self {
         self.env("SPARKPOST_HOST", base_url)
     }
 }

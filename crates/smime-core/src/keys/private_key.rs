@@ -163,30 +163,33 @@ mod tests {
         let block = |label: &str, body: &str| {
             format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n").into_bytes()
         };
-        assert_eq!(
-            problem(b"junk\n-----BEGIN PRIVATE KEY-----\nMIIE"),
-            KeyFileProblem::Truncated("-----BEGIN PRIVATE KEY-----".into())
-        );
-        assert_eq!(
-            problem(b"\x30\x03\x02\x01\x00"),
-            KeyFileProblem::NotPemNorDer
-        );
-        assert_eq!(
-            problem(&block("RSA PRIVATE KEY", "Proc-Type: 4,ENCRYPTED\n\nAAAA")),
-            KeyFileProblem::EncryptedLegacy
-        );
-        assert_eq!(
-            problem(&block("ENCRYPTED PRIVATE KEY", "AAAA")),
-            KeyFileProblem::EncryptedPkcs8
-        );
-        assert_eq!(
-            problem(&block("EC PRIVATE KEY", "AAAA")),
-            KeyFileProblem::Ec
-        );
-        assert_eq!(
-            problem(&block("CERTIFICATE", "AAAA")),
-            KeyFileProblem::NoKey
-        );
+        for (data, expected) in [
+            (
+                b"junk\n-----BEGIN PRIVATE KEY-----\nMIIE".to_vec(),
+                KeyFileProblem::Truncated("-----BEGIN PRIVATE KEY-----".into()),
+            ),
+            (
+                b"\x30\x03\x02\x01\x00".to_vec(),
+                KeyFileProblem::NotPemNorDer,
+            ),
+            (
+                block("RSA PRIVATE KEY", "Proc-Type: 4,ENCRYPTED\n\nAAAA"),
+                KeyFileProblem::EncryptedLegacy,
+            ),
+            (
+                block("ENCRYPTED PRIVATE KEY", "AAAA"),
+                KeyFileProblem::EncryptedPkcs8,
+            ),
+            (block("EC PRIVATE KEY", "AAAA"), KeyFileProblem::Ec),
+            (block("CERTIFICATE", "AAAA"), KeyFileProblem::NoKey),
+        ] {
+            assert_eq!(
+                problem(&data),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(&data)
+            );
+        }
         // A key first does not excuse an encrypted one later.
         let mut both = block("PRIVATE KEY", "AAAA");
         both.extend(block("ENCRYPTED PRIVATE KEY", "AAAA"));

@@ -57,11 +57,20 @@ impl RsaSigningKey {
     }
 }
 
+/// `Name { bits: N, .. }`: a key's `Debug`, which shows its size and never its material.
+pub(crate) fn debug_key(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    key: &dyn SigningKey,
+) -> std::fmt::Result {
+    f.debug_struct(name)
+        .field("bits", &key.bits())
+        .finish_non_exhaustive()
+}
+
 impl std::fmt::Debug for RsaSigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RsaSigningKey")
-            .field("bits", &self.bits())
-            .finish_non_exhaustive()
+        debug_key(f, "RsaSigningKey", self)
     }
 }
 

@@ -6,7 +6,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeyPair;
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 
-use super::signer::{SigningFailure, SigningKey};
+use super::signer::{SigningFailure, SigningKey, debug_key};
 
 /// An RSA private key held by aws-lc-rs.
 pub struct AwsLcSigningKey {
@@ -45,9 +45,7 @@ impl AwsLcSigningKey {
 
 impl std::fmt::Debug for AwsLcSigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsLcSigningKey")
-            .field("bits", &self.bits())
-            .finish_non_exhaustive()
+        debug_key(f, "AwsLcSigningKey", self)
     }
 }
 

@@ -16,8 +16,8 @@ use smime_testkit::{
     within,
 };
 use smime_transport::{
-    Credentials, Dispatcher, Envelope, Job, MsysApi, RetryPolicy, Secret, Sender, SmtpSender,
-    SmtpSenderBuilder, Stage, Timeouts, TlsMode,
+    Credentials, Dispatcher, Envelope, Job, MsysApi, Receipt, RetryPolicy, Secret, SendError,
+    Sender, SmtpSender, SmtpSenderBuilder, Stage, Timeouts, TlsMode,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -39,6 +39,34 @@ fn quick_retries() -> RetryPolicy {
         .first_backoff(Duration::from_millis(10))
 }
 
+/// A small message to bob@example.net, the transaction most tests need.
+trait SendSmall {
+    async fn send_small(&self) -> Result<Receipt, SendError>;
+}
+
+impl SendSmall for SmtpSender {
+    async fn send_small(&self) -> Result<Receipt, SendError> {
+        self.send(&envelope(&["bob@example.net"]), SMALL).await
+    }
+}
+
+impl SendSmall for Dispatcher {
+    async fn send_small(&self) -> Result<Receipt, SendError> {
+        self.send(&envelope(&["bob@example.net"]), SMALL).await
+    }
+}
+
+const SMALL: &[u8] = b"Subject: x\r\n\r\ny\r\n";
+
+/// A server offering STARTTLS with a certificate from `pki`.
+async fn starttls_server(pki: &TestCa) -> FakeSmtp {
+    FakeSmtp::start(Options {
+        tls: Tls::StartTls(pki.acceptor()),
+        ..Options::default()
+    })
+    .await
+}
+
 fn is_verb(line: &str, verb: &str) -> bool {
     line.to_ascii_uppercase().starts_with(verb)
 }
@@ -47,11 +75,7 @@ fn is_verb(line: &str, verb: &str) -> bool {
 async fn starttls_with_test_ca_delivers_exact_bytes() {
     within(LIMIT, async {
         let pki = TestCa::new();
-        let server = FakeSmtp::start(Options {
-            tls: Tls::StartTls(pki.acceptor()),
-            ..Options::default()
-        })
-        .await;
+        let server = starttls_server(&pki).await;
         let sender = builder(&server)
             .tls(TlsMode::StartTlsRequired)
             .extra_ca_file(pki.ca_path())
@@ -82,19 +106,12 @@ async fn starttls_with_test_ca_delivers_exact_bytes() {
 async fn unknown_ca_is_a_tls_error_and_nothing_is_sent() {
     within(LIMIT, async {
         let pki = TestCa::new();
-        let server = FakeSmtp::start(Options {
-            tls: Tls::StartTls(pki.acceptor()),
-            ..Options::default()
-        })
-        .await;
+        let server = starttls_server(&pki).await;
         let sender = builder(&server)
             .tls(TlsMode::StartTlsRequired)
             .build()
             .expect("sender");
-        let err = sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("test CA not trusted");
+        let err = sender.send_small().await.expect_err("test CA not trusted");
         assert!(err.is_tls() && err.is_permanent(), "{err}");
         assert_eq!(err.stage(), Some(Stage::Tls));
         assert!(err.to_string().contains("certificate"), "{err}");
@@ -107,7 +124,7 @@ async fn unknown_ca_is_a_tls_error_and_nothing_is_sent() {
             .build()
             .expect("sender");
         sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("accepted without verification");
     })
@@ -122,7 +139,7 @@ async fn starttls_required_refuses_a_server_without_it_opportunistic_does_not() 
             .tls(TlsMode::StartTlsRequired)
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("no STARTTLS offered");
         assert!(err.is_tls() && err.is_permanent(), "{err}");
@@ -132,7 +149,7 @@ async fn starttls_required_refuses_a_server_without_it_opportunistic_does_not() 
             .tls(TlsMode::StartTlsOpportunistic)
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("opportunistic carries on unencrypted");
         let log = server.log();
@@ -157,10 +174,7 @@ async fn implicit_tls_with_server_name_override() {
             .extra_ca_file(pki.ca_path())
             .build()
             .expect("sender");
-        sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect("sent over implicit TLS");
+        sender.send_small().await.expect("sent over implicit TLS");
         assert!(server.log().delivered[0].tls);
         assert_eq!(server.log().verbs(1)[0], "EHLO");
     })
@@ -190,10 +204,7 @@ async fn auth_plain_and_login_succeed_after_starttls() {
                 .credentials(Credentials::sparkpost(Secret::from("right-key")))
                 .build()
                 .expect("sender");
-            sender
-                .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-                .await
-                .expect("authenticated");
+            sender.send_small().await.expect("authenticated");
             let log = server.log();
             assert_eq!(log.delivered.len(), 1);
             assert!(
@@ -217,10 +228,7 @@ async fn auth_failure_535_is_permanent_auth_error_with_verbatim_reply() {
             .credentials(Credentials::sparkpost(Secret::from("wrong-key")))
             .build()
             .expect("sender");
-        let err = sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("bad key");
+        let err = sender.send_small().await.expect_err("bad key");
         assert!(
             err.is_auth() && err.is_permanent() && !err.is_transient(),
             "{err}"
@@ -251,7 +259,7 @@ async fn missing_auth_530_is_an_auth_error_with_verbatim_reply() {
         let err = builder(&server)
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("authentication required");
         assert!(err.is_auth() && err.is_permanent(), "{err}");
@@ -286,7 +294,7 @@ async fn credentials_never_go_over_plaintext_unless_allowed() {
             .credentials(creds())
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("no TLS, no AUTH");
         assert!(err.is_tls() && err.is_permanent(), "{err}");
@@ -300,7 +308,7 @@ async fn credentials_never_go_over_plaintext_unless_allowed() {
             .dangerous_allow_plaintext_auth(true)
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("explicitly allowed");
     })
@@ -380,10 +388,7 @@ async fn rcpt_451_is_transient_and_succeeds_on_retry() {
         let sender = Arc::new(builder(&server).build().expect("sender"));
 
         // One attempt: every recipient refused, temporarily.
-        let err = sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("451");
+        let err = sender.send_small().await.expect_err("451");
         assert!(err.is_transient(), "{err}");
         assert_eq!(err.refusals().len(), 1);
         assert_eq!(err.refusals()[0].recipient(), "bob@example.net");
@@ -398,10 +403,7 @@ async fn rcpt_451_is_transient_and_succeeds_on_retry() {
 
         // Through the dispatcher: refused once more, then accepted.
         let dispatcher = Dispatcher::new(sender.clone()).retry_policy(quick_retries());
-        let receipt = dispatcher
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect("accepted on retry");
+        let receipt = dispatcher.send_small().await.expect("accepted on retry");
         assert_eq!(receipt.attempts(), 2);
 
         // Dave refused temporarily while Carol is accepted: Dave alone is tried again.
@@ -492,17 +494,14 @@ async fn failed_mail_from_is_followed_by_rset_and_the_connection_reused() {
         )
         .await;
         let sender = builder(&server).build().expect("sender");
-        let err = sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("550");
+        let err = sender.send_small().await.expect_err("550");
         assert!(err.is_permanent() && !err.is_auth(), "{err}");
         assert_eq!(
             err.reply().map(ToString::to_string).as_deref(),
             Some("550 5.7.1 relaying denied")
         );
         sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("second on the same connection");
         let log = server.log();
@@ -526,16 +525,13 @@ async fn connection_dropped_after_data_is_transient_uncertain_and_retried() {
         }))
         .await;
         let sender = Arc::new(builder(&server).build().expect("sender"));
-        let err = sender
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("dropped");
+        let err = sender.send_small().await.expect_err("dropped");
         assert!(err.is_transient() && err.is_delivery_uncertain(), "{err}");
         assert_eq!(err.stage(), Some(Stage::DataEnd));
 
         let receipt = Dispatcher::new(sender.clone())
             .retry_policy(quick_retries())
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("delivered on retry");
         assert_eq!(receipt.attempts(), 2);
@@ -545,7 +541,7 @@ async fn connection_dropped_after_data_is_transient_uncertain_and_retried() {
         drops.store(0, Ordering::SeqCst);
         let err = Dispatcher::new(sender)
             .retry_policy(quick_retries().retry_uncertain(false))
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("not retried");
         assert!(err.is_delivery_uncertain());
@@ -567,7 +563,7 @@ async fn a_server_slower_than_the_timeout() {
             .timeouts(Timeouts::uniform(Duration::from_millis(200)))
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("timeout");
         assert!(err.is_timeout() && err.is_transient(), "{err}");
@@ -587,7 +583,7 @@ async fn a_server_slower_than_the_timeout() {
             .timeouts(timeouts)
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("timeout");
         assert!(err.is_timeout() && err.is_delivery_uncertain(), "{err}");
@@ -767,7 +763,7 @@ async fn helo_when_ehlo_is_not_understood() {
         builder(&server)
             .build()
             .expect("sender")
-            .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("sent after HELO");
         assert_eq!(server.log().verbs(1)[..2], ["EHLO", "HELO"]);
@@ -782,7 +778,7 @@ async fn unreachable_server_is_a_transient_connect_error() {
         .tls(TlsMode::None)
         .build()
         .expect("sender")
-        .send(&envelope(&["bob@example.net"]), b"Subject: x\r\n\r\ny\r\n")
+        .send_small()
         .await
         .expect_err("nothing listens");
     assert!(err.is_transient(), "{err}");

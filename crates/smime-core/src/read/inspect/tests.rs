@@ -12,6 +12,7 @@ use mail_parser::MessageParser;
 
 use super::*;
 use crate::{FixedClock, KeyStore, Options, Protector, SignMode};
+use smime_testkit::{binary_part, der_of, nested_messages, nested_multiparts, streaming_ber};
 
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(smime_testkit::corpus_dir().join(name)).unwrap()
@@ -25,23 +26,6 @@ fn protect(options: Options, name: &str) -> Vec<u8> {
         .protect(&corpus(name))
         .unwrap()
         .message
-}
-
-/// The DER inside the (first) base64 body of a protected message.
-fn der_of(message: &[u8]) -> Vec<u8> {
-    let start = message.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    smime_testkit::base64_decode(&message[start..]).unwrap()
-}
-
-/// A one-part message holding `der` unencoded.
-fn binary_part(content_type: &str, der: &[u8]) -> Vec<u8> {
-    let mut m = format!(
-        "From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: {content_type}\r\n\
-         Content-Transfer-Encoding: binary\r\n\r\n"
-    )
-    .into_bytes();
-    m.extend_from_slice(der);
-    m
 }
 
 /// How deep the tree goes, counting parts and encapsulated entities.
@@ -79,33 +63,6 @@ fn inspect_any(input: &[u8]) -> Option<Inspection> {
     }
 }
 
-/// Re-encodes DER as a streaming encoder does: constructed values with indefinite lengths.
-fn to_indefinite(der: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut rest = der;
-    while let Some((&tag, after)) = rest.split_first() {
-        let (len, body) = match after[0] {
-            n @ 0..=0x7f => (usize::from(n), &after[1..]),
-            n => {
-                let count = usize::from(n & 0x7f);
-                let len = after[1..=count]
-                    .iter()
-                    .fold(0, |acc, &b| (acc << 8) | usize::from(b));
-                (len, &after[1 + count..])
-            }
-        };
-        if tag & 0x20 != 0 {
-            out.extend_from_slice(&[tag, 0x80]);
-            out.extend(to_indefinite(&body[..len]));
-            out.extend_from_slice(&[0, 0]);
-        } else {
-            out.extend_from_slice(&rest[..rest.len() - body.len() + len]);
-        }
-        rest = &body[len..];
-    }
-    out
-}
-
 #[test]
 fn mutated_cms_never_panics() {
     let samples = [
@@ -113,7 +70,7 @@ fn mutated_cms_never_panics() {
         der_of(&protect(Options::encrypt(), "plain.eml")),
     ];
     for der in samples {
-        for form in [der.clone(), to_indefinite(&der)] {
+        for form in [der.clone(), streaming_ber(&der)] {
             for cut in (0..form.len()).step_by(7) {
                 inspect_any(&binary_part("application/pkcs7-mime", &form[..cut]));
             }
@@ -158,17 +115,7 @@ fn mutated_mime_never_panics() {
 
 #[test]
 fn deep_multipart_nesting_is_cut() {
-    let mut input = String::from("From: a@example.com\r\nMIME-Version: 1.0\r\n");
-    let levels = 300;
-    for i in 0..levels {
-        input.push_str(&format!(
-            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
-        ));
-    }
-    input.push_str("Content-Type: text/plain\r\n\r\ndeep\r\n");
-    for i in (0..levels).rev() {
-        input.push_str(&format!("--b{i}--\r\n"));
-    }
+    let input = nested_multiparts(300);
     let tree = inspect(input.as_bytes()).unwrap();
     let mut node = &tree.root;
     for _ in 0..MAX_INSPECT_DEPTH {
@@ -249,13 +196,7 @@ fn deep_encapsulation_is_cut() {
 
 #[test]
 fn deep_nested_messages_are_cut() {
-    let mut input = String::from("Content-Type: text/plain\r\n\r\ninnermost\r\n");
-    for i in 0..100 {
-        input = format!(
-            "From: a{i}@example.com\r\nContent-Type: multipart/mixed; boundary=\"m{i}\"\r\n\r\n\
-             --m{i}\r\nContent-Type: message/rfc822\r\n\r\n{input}\r\n--m{i}--\r\n"
-        );
-    }
+    let input = nested_messages(100);
     inspect_any(input.as_bytes()).unwrap();
 }
 
