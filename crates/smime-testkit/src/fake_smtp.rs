@@ -264,6 +264,21 @@ impl Log {
             .collect()
     }
 
+    /// How many lines received start with `prefix` (`"RCPT TO"`, say).
+    pub fn lines_starting(&self, prefix: &str) -> usize {
+        self.raw_lines
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    }
+
+    /// Whether a line received contains one of `needles` (a password in its encodings, say).
+    pub fn saw_any(&self, needles: &[String]) -> bool {
+        self.raw_lines
+            .iter()
+            .any(|l| needles.iter().any(|n| l.contains(n.as_str())))
+    }
+
     /// Every line received, AUTH payloads included, joined with `\n`.
     pub fn transcript(&self) -> String {
         self.raw_lines.join("\n")

@@ -98,11 +98,7 @@ pub fn compare_leaves(input_eml: &[u8], output_entity: &[u8]) -> Result<(), Stri
     }
     for (i, (w, g)) in want.iter().zip(&got).enumerate() {
         for (what, w, g) in [
-            (
-                "type",
-                format!("{}", w.content_type),
-                format!("{}", g.content_type),
-            ),
+            ("type", w.content_type.clone(), g.content_type.clone()),
             (
                 "file name",
                 format!("{:?}", w.file_name),

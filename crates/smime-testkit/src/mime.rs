@@ -61,16 +61,21 @@ pub(crate) struct Field {
     pub(crate) value: String,
 }
 
+/// Where the line that starts at `pos` ends: after its LF, or at the end of `bytes`.
+fn line_end(bytes: &[u8], pos: usize) -> usize {
+    bytes[pos..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| pos + i + 1)
+}
+
 /// Splits `bytes` into its header fields and the offset where the body starts (just after the
 /// empty line). Accepts CRLF and bare-LF line endings. Without an empty line, the body is empty.
 pub(crate) fn split_header(bytes: &[u8]) -> (Vec<Field>, usize) {
     let mut fields: Vec<Field> = Vec::new();
     let mut pos = 0;
     while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| pos + i + 1);
+        let end = line_end(bytes, pos);
         let line = trim_eol(&bytes[pos..end]);
         pos = end;
         if line.is_empty() {
@@ -289,10 +294,7 @@ pub(crate) fn split_multipart<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<
     let mut pos = 0;
     let mut closed = false;
     while pos < body.len() {
-        let end = body[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(body.len(), |i| pos + i + 1);
+        let end = line_end(body, pos);
         let line = trim_eol(&body[pos..end]);
         if let Some(rest) = line.strip_prefix(delim) {
             let is_close = rest.starts_with(b"--");

@@ -102,31 +102,22 @@ fn bad_input_gets_one_line_naming_file_and_problem() {
         let out = smime(&["--keys", &k, "--sign", "--encrypt", file]);
         assert_fails(&out, 65, file, what);
     }
-    // An unknown sender: no key.
-    let f = write(
-        d,
-        "nokey.eml",
-        b"From: zed@example.com\r\nTo: bob@example.net\r\n\r\nhi\r\n",
-    );
-    assert_fails(
-        &smime(&["--keys", &k, "--sign", &f]),
-        65,
-        &f,
-        "zed@example.com.pem not found",
-    );
-    // A key that does not match its certificate.
+    // An unknown sender: no key; a key that does not match its certificate.
     let bad = bad_keys_dir().display().to_string();
-    let f = write(
-        d,
-        "mm.eml",
-        b"From: mismatch@example.com\r\nTo: bob@example.net\r\n\r\nhi\r\n",
-    );
-    assert_fails(
-        &smime(&["--keys", &bad, "--sign", &f]),
-        65,
-        "mismatch@example.com",
-        "does not match the private key",
-    );
+    for (keys, sender, named, what) in [
+        (&k, "zed", None, "zed@example.com.pem not found"),
+        (
+            &bad,
+            "mismatch",
+            Some("mismatch@example.com"),
+            "does not match the private key",
+        ),
+    ] {
+        let message = format!("From: {sender}@example.com\r\nTo: bob@example.net\r\n\r\nhi\r\n");
+        let f = write(d, &format!("{sender}.eml"), message.as_bytes());
+        let out = smime(&["--keys", keys, "--sign", &f]);
+        assert_fails(&out, 65, named.unwrap_or(&f), what);
+    }
     // A missing input file.
     let f = d.join("missing.eml").display().to_string();
     assert_fails(&smime(&["--keys", &k, "--sign", &f]), 66, &f, "cannot read");

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use smime_testkit::{bad_keys_dir, keys_dir};
 
+use crate::support::write;
+
 /// Address-space cap for every run, in KiB (`ulimit -v`).
 const CAP_KIB: u64 = 512 * 1024;
 /// A run that takes longer has hung.
@@ -103,10 +105,12 @@ fn assert_processed(run: &Run) {
     assert!(run.stdout.starts_with(b"From: "));
 }
 
-fn write(dir: &Path, name: &str, data: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p.display().to_string()
+/// [`message`] written to `name` in a new temporary directory (kept while the first value
+/// lives); the second value is its path.
+fn message_file(name: &str, extra: &[u8], body: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), name, &message(extra, body));
+    (dir, path)
 }
 
 /// A message from Alice to Bob with `extra` header bytes and `body`.
@@ -257,8 +261,7 @@ fn h03_mime_nesting_10000_deep() {
         "Content-Type: multipart/mixed; boundary=\"b{}\"\r\n",
         depth - 1
     );
-    let dir = tempfile::tempdir().unwrap();
-    let f = write(dir.path(), "deep.eml", &message(ct.as_bytes(), &body));
+    let (_dir, f) = message_file("deep.eml", ct.as_bytes(), &body);
     assert_refused(
         &protect(&f),
         &f,
@@ -275,11 +278,10 @@ fn h04_unclosed_boundary_is_processed() {
         b"--outer\r\nContent-Type: text/plain\r\n\r\nfirst\r\n--outer\r\n\r\nnever closed\r\n"
             .to_vec();
     body.extend_from_slice(&b"more text in the open part\r\n".repeat(50_000));
-    let dir = tempfile::tempdir().unwrap();
-    let f = write(
-        dir.path(),
+    let (_dir, f) = message_file(
         "open.eml",
-        &message(b"Content-Type: multipart/mixed; boundary=outer\r\n", &body),
+        b"Content-Type: multipart/mixed; boundary=outer\r\n",
+        &body,
     );
     assert_processed(&protect(&f));
 }
@@ -291,8 +293,7 @@ fn h05_ten_megabyte_header_line() {
     let mut extra = b"Subject: ".to_vec();
     extra.resize(10 * 1024 * 1024, b'a');
     extra.extend_from_slice(b"\r\n");
-    let dir = tempfile::tempdir().unwrap();
-    let f = write(dir.path(), "line.eml", &message(&extra, b"hi\r\n"));
+    let (_dir, f) = message_file("line.eml", &extra, b"hi\r\n");
     assert_refused(
         &protect(&f),
         &f,
@@ -305,12 +306,7 @@ fn h05_ten_megabyte_header_line() {
 
 #[test]
 fn h06_nul_bytes_in_header_refused_in_body_encoded() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = write(
-        dir.path(),
-        "nulh.eml",
-        &message(b"X-Nul: a\0b\r\n", b"hi\r\n"),
-    );
+    let (dir, f) = message_file("nulh.eml", b"X-Nul: a\0b\r\n", b"hi\r\n");
     assert_refused(
         &protect(&f),
         &f,
@@ -351,8 +347,7 @@ fn h07_invalid_utf8_in_headers() {
 
 #[test]
 fn h08_pem_with_10000_certificates() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "m.eml", &message(b"", b"hi\r\n"));
+    let (dir, m) = message_file("m.eml", b"", b"hi\r\n");
     // As a recipient's certificate file: 10,000 real certificates, 13 MB.
     let real = pem_block(&keys_dir().join("bob@example.net.crt"), "CERTIFICATE");
     let k = keys_with(&keys_dir(), &[]);
@@ -407,8 +402,7 @@ fn h09_truncated_der_key() {
     }
     let k = keys_with(&keys_dir(), &["alice@example.com.crt"]);
     let key = write(k.path(), "alice@example.com.pem", &der[..der.len() / 2]);
-    let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "m.eml", &message(b"", b"hi\r\n"));
+    let (_dir, m) = message_file("m.eml", b"", b"hi\r\n");
     let kd = k.path().display().to_string();
     assert_refused(
         &smime(&["--keys", &kd, "--sign", &m]),
@@ -526,15 +520,11 @@ fn show_survives_an_input_that_panics_the_mime_parser() {
 
 #[test]
 fn multipart_without_readable_boundary_over_8bit_content_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let eml = write(
-        dir.path(),
+    let (_dir, eml) = message_file(
         "noboundary.eml",
-        &message(
-            b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;* boundary=\"outer\"\r\n",
-            "--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\u{e9}\r\n--outer--\r\n"
-                .as_bytes(),
-        ),
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed;* boundary=\"outer\"\r\n",
+        "--outer\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ncaf\u{e9}\r\n--outer--\r\n"
+            .as_bytes(),
     );
     assert_refused(
         &protect(&eml),

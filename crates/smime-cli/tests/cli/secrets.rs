@@ -295,9 +295,7 @@ fn wrong_smtp_password_over_starttls_is_never_printed_or_logged() {
         let log = server.log();
         let sent = forms(PASSWORD, Some(USER));
         assert!(
-            log.raw_lines
-                .iter()
-                .any(|l| sent.iter().any(|n| l.contains(n.as_str()))),
+            log.saw_any(&sent),
             "{mechanisms}: the server never saw the password"
         );
     }
@@ -365,7 +363,7 @@ fn api_quoting_the_key_back_is_scrubbed_from_logs_and_errors() {
         let mut c = base(&journal, "--send-api");
         c.arg(flag)
             .api_server(api.base_url())
-            .env("SPARKPOST_API_KEY", API_KEY);
+            .sparkpost_key(API_KEY);
         let out = run_logged(c, env_log);
         check_run(
             &format!("hostile API, {flag} {env_log:?}"),
@@ -389,8 +387,7 @@ fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("journal");
     let mut c = base(&journal, "--send-api");
-    c.api_server(api.base_url())
-        .env("SPARKPOST_API_KEY", API_KEY);
+    c.api_server(api.base_url()).sparkpost_key(API_KEY);
     let out = run(&mut c);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(69), "{err}");
@@ -400,7 +397,7 @@ fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
     let mut c = base(&journal, "--send-api");
     c.arg("-vv")
         .api_server(api.base_url())
-        .env("SPARKPOST_API_KEY", API_KEY)
+        .sparkpost_key(API_KEY)
         .env("SMIME_LOG", "smime_transport=[");
     let out = run(&mut c);
     let err = stderr(&out);

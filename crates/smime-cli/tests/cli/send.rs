@@ -87,12 +87,7 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
     let msgs = server.log().delivered;
     assert_eq!(msgs.len(), 2);
     assert!(String::from_utf8_lossy(&msgs[0].data).contains("smime-type=enveloped-data"));
-    let rcpts = server
-        .log()
-        .raw_lines
-        .iter()
-        .filter(|l| l.starts_with("RCPT TO"))
-        .count();
+    let rcpts = server.log().lines_starting("RCPT TO");
     assert_eq!(rcpts, 4, "two recipients per message");
 }
 
@@ -199,12 +194,7 @@ fn temporary_failures_exit_75() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(75), "{err}");
     assert!(err.contains("451 4.3.0 try again later"), "{err}");
-    let tries = server
-        .log()
-        .raw_lines
-        .iter()
-        .filter(|l| l.starts_with("RCPT"))
-        .count();
+    let tries = server.log().lines_starting("RCPT");
     assert_eq!(tries, 2, "retried once");
 }
 
@@ -219,7 +209,7 @@ fn ancestor_api_command_line_and_request() {
         ])
         .test_keys()
         .api_server(api.base_url())
-        .env("SPARKPOST_API_KEY", API_KEY));
+        .sparkpost_key(API_KEY));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
@@ -279,7 +269,7 @@ fn api_failures_fail_loudly_with_their_class() {
             ])
             .test_keys()
             .api_server(api.base_url())
-            .env("SPARKPOST_API_KEY", API_KEY));
+            .sparkpost_key(API_KEY));
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(code), "{err}");
         assert!(err.contains(shown), "{err}");
@@ -299,7 +289,7 @@ fn tracking_is_refused_with_signing_and_needs_the_api() {
         .args([&f, "--encrypt", "--send-api", "--track"])
         .test_keys()
         .api_server(api.base_url())
-        .env("SPARKPOST_API_KEY", API_KEY));
+        .sparkpost_key(API_KEY));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Tracking: True"));
     let body: serde_json::Value = api.requests()[0].json();
@@ -320,7 +310,7 @@ fn missing_settings_are_usage_errors() {
         .args([&f, "--sign", "--send-api"])
         .test_keys()
         .api_server("http://api.example.com")
-        .env("SPARKPOST_API_KEY", API_KEY));
+        .sparkpost_key(API_KEY));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not https"));
 }

@@ -75,6 +75,8 @@ pub trait SendEnv {
     fn smtp_login(&mut self, user: &str, password: &str) -> &mut Self;
     /// `SPARKPOST_HOST`: the API at `base_url`.
     fn api_server(&mut self, base_url: impl AsRef<OsStr>) -> &mut Self;
+    /// `SPARKPOST_API_KEY`.
+    fn sparkpost_key(&mut self, key: &str) -> &mut Self;
 }
 
 impl SendEnv for Command {
@@ -93,6 +95,10 @@ impl SendEnv for Command {
 
     fn api_server(&mut self, base_url: impl AsRef<OsStr>) -> &mut Self {
         self.env("SPARKPOST_HOST", base_url)
+    }
+
+    fn sparkpost_key(&mut self, key: &str) -> &mut Self {
+        self.env("SPARKPOST_API_KEY", key)
     }
 }
 

@@ -19,7 +19,48 @@ mod sparkpost;
 use std::time::Duration;
 
 use smime_testkit::postfix::{PostfixEnv, SKIP_MESSAGE, postfix_env};
-use smime_transport::{Envelope, Receipt, Sender, SmtpSender, Timeouts, TlsMode};
+use smime_transport::{
+    Dispatcher, Envelope, Receipt, SendError, Sender, SmtpSender, SparkPostSender, Timeouts,
+    TlsMode,
+};
+
+/// The message most tests send: small, from alice@example.com to bob@example.net.
+const SMALL: &[u8] = b"Subject: x\r\n\r\ny\r\n";
+
+/// [`SMALL`] sent through a sender or a dispatcher.
+trait SendSmall {
+    async fn send_small(&self) -> Result<Receipt, SendError>;
+}
+
+fn small_envelope() -> Envelope {
+    Envelope::new("alice@example.com", ["bob@example.net"]).expect("valid envelope")
+}
+
+impl SendSmall for SmtpSender {
+    async fn send_small(&self) -> Result<Receipt, SendError> {
+        self.send(&small_envelope(), SMALL).await
+    }
+}
+
+impl SendSmall for SparkPostSender {
+    async fn send_small(&self) -> Result<Receipt, SendError> {
+        self.send(&small_envelope(), SMALL).await
+    }
+}
+
+impl SendSmall for Dispatcher {
+    async fn send_small(&self) -> Result<Receipt, SendError> {
+        self.send(&small_envelope(), SMALL).await
+    }
+}
+
+/// Runs `test` (within 60 s) when the private Postfix is there; else `postfix_env` has said
+/// why it skips, or failed under `SMIME_REQUIRE_INTEROP=1`.
+async fn with_postfix(test: impl Future<Output = ()>) {
+    if postfix_env().is_some() {
+        smime_testkit::within(Duration::from_secs(60), test).await;
+    }
+}
 
 /// An SMTP sender for the private Postfix: no TLS (it offers none), pipelining as advertised.
 fn postfix_sender(env: &PostfixEnv, pool_size: usize) -> SmtpSender {

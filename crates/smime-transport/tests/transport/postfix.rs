@@ -16,7 +16,7 @@ use smime_testkit::{
 };
 use smime_transport::{Dispatcher, Envelope, Job, RetryPolicy, Sender};
 
-use crate::{deliver_and_fetch, deliver_and_fetch_with_receipt, postfix_sender};
+use crate::{deliver_and_fetch, deliver_and_fetch_with_receipt, postfix_sender, with_postfix};
 
 fn nonce() -> String {
     let t = SystemTime::now()
@@ -37,10 +37,7 @@ fn header_value<'a>(delivered: &'a [u8], name: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn every_envelope_recipient_gets_the_message_intact() {
-    if postfix_env().is_none() {
-        return;
-    }
-    within(Duration::from_secs(60), async {
+    with_postfix(async {
         let id = nonce();
         // To, Cc, and a Bcc that is only in the envelope. Dot lines, a long base64-ish
         // body, CRLF throughout.
@@ -147,10 +144,7 @@ async fn the_pool_delivers_many_messages_pipelined() {
 
 #[tokio::test]
 async fn deliver_and_fetch_returns_one_copy_per_recipient() {
-    if postfix_env().is_none() {
-        return;
-    }
-    within(Duration::from_secs(60), async {
+    with_postfix(async {
         let id = nonce();
         let message = format!("Subject: helper {id}\r\n\r\nhello\r\n").into_bytes();
         let envelope = Envelope::new("", ["x@example.net", "Y@Example.ORG"]).expect("valid");

@@ -155,9 +155,7 @@ async fn failed_smtp_auth_reveals_no_password() {
             let log = server.log();
             let sent = needles(PASSWORD, Some(USER));
             assert!(
-                log.raw_lines
-                    .iter()
-                    .any(|l| sent.iter().any(|n| l.contains(n.as_str()))),
+                log.saw_any(&sent),
                 "{mechanisms}: the server never saw the credentials"
             );
 

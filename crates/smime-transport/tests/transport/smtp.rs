@@ -8,6 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::SendSmall;
 use smime_testkit::{
     closed_port,
     fake_smtp::{Action, Event, FakeSmtp, Options, Tls},
@@ -16,8 +17,8 @@ use smime_testkit::{
     within,
 };
 use smime_transport::{
-    Credentials, Dispatcher, Envelope, Job, MsysApi, Receipt, RetryPolicy, Secret, SendError,
-    Sender, SmtpSender, SmtpSenderBuilder, Stage, Timeouts, TlsMode,
+    Credentials, Dispatcher, Envelope, Job, MsysApi, RetryPolicy, Secret, Sender, SmtpSender,
+    SmtpSenderBuilder, Stage, Timeouts, TlsMode,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -38,25 +39,6 @@ fn quick_retries() -> RetryPolicy {
         .max_attempts(3)
         .first_backoff(Duration::from_millis(10))
 }
-
-/// A small message to bob@example.net, the transaction most tests need.
-trait SendSmall {
-    async fn send_small(&self) -> Result<Receipt, SendError>;
-}
-
-impl SendSmall for SmtpSender {
-    async fn send_small(&self) -> Result<Receipt, SendError> {
-        self.send(&envelope(&["bob@example.net"]), SMALL).await
-    }
-}
-
-impl SendSmall for Dispatcher {
-    async fn send_small(&self) -> Result<Receipt, SendError> {
-        self.send(&envelope(&["bob@example.net"]), SMALL).await
-    }
-}
-
-const SMALL: &[u8] = b"Subject: x\r\n\r\ny\r\n";
 
 /// A server offering STARTTLS with a certificate from `pki`.
 async fn starttls_server(pki: &TestCa) -> FakeSmtp {

@@ -5,6 +5,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::SendSmall;
 use smime_testkit::{
     closed_port,
     fake_api::{FakeApi, Response},
@@ -99,10 +100,7 @@ async fn connections_are_kept_alive() {
         let api = FakeApi::start(|n, _| Response::accepted(&format!("t{n}"), 1, 0)).await;
         let sender = sender(&api);
         for _ in 0..5 {
-            sender
-                .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
-                .await
-                .expect("sent");
+            sender.send_small().await.expect("sent");
         }
         assert_eq!(api.requests().len(), 5);
         assert_eq!(api.connections(), 1);
@@ -114,10 +112,7 @@ async fn connections_are_kept_alive() {
 async fn unauthorized_401_is_an_auth_error() {
     within(LIMIT, async {
         let api = FakeApi::start(|_, _| Response::error(401, "Unauthorized.", "1000")).await;
-        let err = sender(&api)
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("401");
+        let err = sender(&api).send_small().await.expect_err("401");
         assert!(err.is_auth() && err.is_permanent(), "{err}");
         assert_eq!(err.http_status(), Some(401));
         assert_eq!(err.api_errors()[0].message(), "Unauthorized.");
@@ -139,7 +134,7 @@ async fn sending_limit_420_is_permanent_and_not_retried() {
                 .await;
         let err = Dispatcher::new(Arc::new(sender(&api)))
             .retry_policy(quick())
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("420");
         assert!(err.is_permanent() && !err.is_auth(), "{err}");
@@ -162,7 +157,7 @@ async fn rate_limited_429_waits_and_retries() {
         let sender = Arc::new(sender(&api));
         let receipt = Dispatcher::new(sender)
             .retry_policy(quick())
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("second try");
         assert_eq!(receipt.id(), Some("after-429"));
@@ -180,10 +175,7 @@ async fn retry_after_delays_the_retry() {
         })
         .await;
         let sender = Arc::new(sender(&api));
-        let direct = sender
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("429");
+        let direct = sender.send_small().await.expect_err("429");
         assert!(
             direct.is_transient() && direct.is_rate_limited(),
             "{direct}"
@@ -192,7 +184,7 @@ async fn retry_after_delays_the_retry() {
         let started = Instant::now();
         let receipt = Dispatcher::new(sender)
             .retry_policy(quick())
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("after Retry-After");
         assert_eq!(receipt.attempts(), 2);
@@ -213,10 +205,7 @@ async fn service_unavailable_503_is_retried_with_backoff() {
             _ => Response::accepted("after-503", 1, 0),
         })
         .await;
-        let err = sender(&api)
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("503");
+        let err = sender(&api).send_small().await.expect_err("503");
         assert!(err.is_transient() && !err.is_rate_limited(), "{err}");
         assert!(
             err.to_string().contains("<html>Service Unavailable</html>"),
@@ -230,7 +219,7 @@ async fn service_unavailable_503_is_retried_with_backoff() {
                     .max_attempts(3)
                     .first_backoff(Duration::from_millis(50)),
             )
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect("after 503");
         assert_eq!(receipt.attempts(), 2);
@@ -281,7 +270,7 @@ async fn malformed_json_is_permanent_and_uncertain() {
         let api = FakeApi::start(|_, _| Response::json(200, "{\"results\": {\"id\": ")).await;
         let err = Dispatcher::new(Arc::new(sender(&api)))
             .retry_policy(quick())
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
+            .send_small()
             .await
             .expect_err("unreadable");
         assert!(err.is_permanent() && err.is_delivery_uncertain(), "{err}");
@@ -307,10 +296,7 @@ async fn slow_reply_past_the_timeout() {
             .build()
             .expect("sender");
         let started = Instant::now();
-        let err = sender
-            .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
-            .await
-            .expect_err("timeout");
+        let err = sender.send_small().await.expect_err("timeout");
         assert!(err.is_timeout() && err.is_transient(), "{err}");
         assert!(started.elapsed() < Duration::from_secs(2));
     })
@@ -338,7 +324,7 @@ async fn api_unreachable_is_transient() {
         .base_url(format!("http://127.0.0.1:{port}"))
         .build()
         .expect("sender")
-        .send(&envelope(), b"Subject: x\r\n\r\ny\r\n")
+        .send_small()
         .await
         .expect_err("nothing listens");
     assert!(err.is_transient() && !err.is_delivery_uncertain(), "{err}");
