@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use smime_core::{CertProblem, KeyError, ParseError, ProtectError};
+use smime_core::{CertProblem, InspectError, KeyError, ParseError, ProtectError};
 use smime_transport::SendError;
 
 /// Exit codes (sysexits.h), one per class of failure.
@@ -21,6 +21,17 @@ pub(crate) mod exit {
     pub(crate) const CANT_CREATE: i32 = 73;
     /// Only temporary failures: try again later.
     pub(crate) const TEMP_FAIL: i32 = 75;
+}
+
+/// Why `show` could not describe its input.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ShowError {
+    /// Not a message, or too large.
+    #[error(transparent)]
+    Inspect(#[from] InspectError),
+    /// Writing the description failed (a closed pipe, a full disk).
+    #[error("cannot write the output: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 /// A failure, ready to print.
@@ -57,10 +68,7 @@ pub(crate) enum CliError {
     Send { file: PathBuf, source: SendError },
     /// `smime show`: not a message, too large, or the output cannot be written.
     #[error("{}: {source}", file.display())]
-    Show {
-        file: PathBuf,
-        source: crate::show::ShowError,
-    },
+    Show { file: PathBuf, source: ShowError },
     /// Something that should not fail did (starting the async runtime): a bug or an
     /// exhausted system, not the operator's configuration.
     #[error("{0}")]
@@ -80,8 +88,8 @@ impl CliError {
             CliError::WriteOutput { .. } => exit::CANT_CREATE,
             CliError::Config(_) | CliError::Setup(_) => exit::USAGE,
             CliError::Show { source, .. } => match source {
-                crate::show::ShowError::Write(_) => exit::CANT_CREATE,
-                crate::show::ShowError::Inspect(_) => exit::DATA_ERR,
+                ShowError::Write(_) => exit::CANT_CREATE,
+                ShowError::Inspect(_) => exit::DATA_ERR,
             },
             CliError::Internal(_) => exit::SOFTWARE,
             CliError::Send { source, .. } => {
@@ -189,10 +197,8 @@ pub(crate) fn send_hint(e: &SendError) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use smime_core::InspectError;
 
     use super::*;
-    use crate::show::ShowError;
 
     #[test]
     fn show_and_internal_exit_codes() {

@@ -90,24 +90,13 @@ use smime_core::inspect::{
 };
 use smime_core::{InspectError, Inspection, MAX_INSPECT_SIZE};
 
-use crate::error::CliError;
+use crate::error::{CliError, ShowError};
 
 /// How many characters of a value taken from the message are printed.
 const MAX_TEXT: usize = 200;
 
 /// How many hex digits of a serial number or key identifier are printed (64 bytes).
 const MAX_HEX: usize = 128;
-
-/// Why `show` could not describe its input.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ShowError {
-    /// Not a message, or too large.
-    #[error(transparent)]
-    Inspect(#[from] InspectError),
-    /// Writing the description failed (a closed pipe, a full disk).
-    #[error("cannot write the output: {0}")]
-    Write(#[from] std::io::Error),
-}
 
 /// How the tree is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

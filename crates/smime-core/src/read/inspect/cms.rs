@@ -22,13 +22,22 @@ use x509_cert::time::Time;
 use super::names::named;
 use super::{
     AsnEncoding, CertificateEntry, CertificateSummary, CmsContent, CmsKind, CmsLayer, Encapsulated,
-    EnvelopedLayer, Identifier, Recipient, SignedLayer, Signer,
+    EnvelopedLayer, Identifier, Node, Recipient, SignedLayer, Signer,
 };
 use crate::read::{decode_lenient_rules, hex, hex_bytes, tlv};
 
+/// Reads the MIME entity that a SignedData encapsulates (`id-data`), at the depth given: the
+/// MIME walk hands itself in, so that this module need not know it.
+pub(super) type EntityReader = fn(&[u8], usize) -> Option<Node>;
+
 /// The CMS structure `der` of a part whose `smime-type` parameter is `declared`, at `depth`:
-/// the layer, or why its ContentInfo cannot be read.
-pub(super) fn layer(der: &[u8], declared: Option<&str>, depth: usize) -> Result<CmsLayer, String> {
+/// the layer, or why its ContentInfo cannot be read. Encapsulated MIME is read by `entity`.
+pub(super) fn layer(
+    der: &[u8],
+    declared: Option<&str>,
+    depth: usize,
+    entity: EntityReader,
+) -> Result<CmsLayer, String> {
     if der.is_empty() {
         return Err("empty body".to_owned());
     }
@@ -47,7 +56,7 @@ pub(super) fn layer(der: &[u8], declared: Option<&str>, depth: usize) -> Result<
     };
     let content = match kind {
         CmsKind::Signed => match info.content.decode_as_encoding::<SignedData>(rules) {
-            Ok(sd) => CmsContent::Signed(signed(&sd, rules, depth)),
+            Ok(sd) => CmsContent::Signed(signed(&sd, rules, depth, entity)),
             Err(e) => unreadable("signed-data", e),
         },
         CmsKind::Enveloped => match info.content.decode_as_encoding::<EnvelopedData>(rules) {
@@ -140,7 +149,12 @@ fn recipient_list(infos: &RecipientInfos) -> Vec<Recipient> {
     out
 }
 
-fn signed(sd: &SignedData, rules: EncodingRules, depth: usize) -> SignedLayer {
+fn signed(
+    sd: &SignedData,
+    rules: EncodingRules,
+    depth: usize,
+    entity: EntityReader,
+) -> SignedLayer {
     SignedLayer {
         digest_algorithms: sd.digest_algorithms.iter().map(|a| named(&a.oid)).collect(),
         certificates: sd
@@ -155,7 +169,7 @@ fn signed(sd: &SignedData, rules: EncodingRules, depth: usize) -> SignedLayer {
             })
             .collect(),
         signers: sd.signer_infos.0.iter().map(signer).collect(),
-        content: encapsulated(sd, rules, depth),
+        content: encapsulated(sd, rules, depth, entity),
     }
 }
 
@@ -203,7 +217,12 @@ fn signing_time(signer: &SignerInfo) -> Option<String> {
 }
 
 /// The encapsulated content and, for `id-data`, the tree of the MIME entity it holds.
-fn encapsulated(sd: &SignedData, rules: EncodingRules, depth: usize) -> Encapsulated {
+fn encapsulated(
+    sd: &SignedData,
+    rules: EncodingRules,
+    depth: usize,
+    read_entity: EntityReader,
+) -> Encapsulated {
     let encap = &sd.encap_content_info;
     let Some(econtent) = &encap.econtent else {
         return Encapsulated::Detached;
@@ -218,7 +237,7 @@ fn encapsulated(sd: &SignedData, rules: EncodingRules, depth: usize) -> Encapsul
     };
     let content_type = named(&encap.econtent_type);
     let (entity, unreadable) = if encap.econtent_type == ID_DATA {
-        match super::walk::nested_entity(&bytes, depth + 1) {
+        match read_entity(&bytes, depth + 1) {
             Some(node) => (Some(Box::new(node)), None),
             None => (
                 None,

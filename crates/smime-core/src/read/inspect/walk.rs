@@ -182,7 +182,7 @@ fn leaf(part: &MessagePart<'_>, node: &mut Part, depth: usize) {
     }
     if node.pkcs7.is_some() {
         let declared = attribute(content_type, "smime-type");
-        match super::cms::layer(part.contents(), declared, depth) {
+        match super::cms::layer(part.contents(), declared, depth, nested_entity) {
             Ok(layer) => node.cms = Some(layer),
             Err(reason) => node.unreadable.push(reason),
         }
