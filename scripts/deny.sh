@@ -67,4 +67,7 @@ if [ ! -d "$db/.git" ] || [ "$(stamp "$src")" != "$(stamp "$db")" ]; then
 fi
 echo "advisory database: $(stamp "$db")"
 
+# cargo-deny reads the metadata offline, which needs every platform's crates in the local
+# registry (windows-sys too): a fresh machine has only the host's, so fetch them first.
+cargo fetch --locked --quiet
 cargo deny --offline check advisories licenses bans sources
