@@ -66,7 +66,8 @@ pub(crate) enum Command {
 /// Transport security for SMTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum TlsArg {
-    /// Implicit TLS on port 465, else STARTTLS required.
+    /// Implicit TLS on port 465; elsewhere STARTTLS, required when credentials are given,
+    /// otherwise used when offered (a note says when a message went out unencrypted).
     Auto,
     /// STARTTLS required; fail if the server does not offer it.
     Starttls,
@@ -195,7 +196,8 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "N", help_heading = "Sending")]
     pub(crate) concurrency: Option<usize>,
 
-    /// Attempts per message for temporary failures (4xx, 5xx HTTP, timeouts, 429).
+    /// Attempts per message for temporary failures (connection refused, 4xx, timeouts, 429
+    /// and 5xx from the API); each retry prints one line.
     #[arg(long, value_name = "N", default_value_t = 3, help_heading = "Sending")]
     pub(crate) attempts: u32,
 

@@ -1,9 +1,10 @@
 //! The CLI's errors: each library error with the file it concerns, a hint, and an exit code.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use smime_core::{CertProblem, InspectError, KeyError, ParseError, ProtectError};
-use smime_transport::SendError;
+use smime_transport::{SendError, Stage, TlsProblem};
 
 /// Exit codes (sysexits.h), one per class of failure.
 pub(crate) mod exit {
@@ -64,8 +65,13 @@ pub(crate) enum CliError {
     Config(String),
     #[error("{0}")]
     Setup(SendError),
-    #[error("{}: {source}", file.display())]
-    Send { file: PathBuf, source: SendError },
+    /// A send that failed; when it was retried, how often and over how long.
+    #[error("{}: {source}{}", file.display(), tried(source, *elapsed))]
+    Send {
+        file: PathBuf,
+        source: SendError,
+        elapsed: Duration,
+    },
     /// `smime show`: not a message, too large, or the output cannot be written.
     #[error("{}: {source}", file.display())]
     Show { file: PathBuf, source: ShowError },
@@ -165,7 +171,19 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
     }
 }
 
-/// Hints for the replies operators meet most (see the ancestor's notes).
+/// ` (3 attempts over 15 s)` after an error that was retried; nothing otherwise.
+fn tried(e: &SendError, elapsed: Duration) -> String {
+    match e.attempts() {
+        0 | 1 => String::new(),
+        n => format!(
+            " ({n} attempts over {})",
+            crate::report::duration_text(elapsed)
+        ),
+    }
+}
+
+/// Hints for the replies operators meet most (see the ancestor's notes), each for the error it
+/// follows: what to check, and where.
 pub(crate) fn send_hint(e: &SendError) -> Option<&'static str> {
     let code = e.reply().map(|r| r.code());
     let text = e.to_string().to_ascii_lowercase();
@@ -186,11 +204,37 @@ pub(crate) fn send_hint(e: &SendError) -> Option<&'static str> {
     if e.http_status() == Some(420) {
         return Some("a SparkPost sending limit was reached; nothing was sent");
     }
-    if e.is_tls() {
-        return Some("check --ca-file (SMIME_CA_FILE) or --tls");
+    match e.tls_problem() {
+        Some(TlsProblem::StartTlsUnavailable) => {
+            return Some(
+                "the server does not offer STARTTLS: for implicit TLS use port 465 or --tls \
+                 implicit; to send unencrypted, --tls opportunistic (without credentials)",
+            );
+        }
+        Some(TlsProblem::PlaintextAuth) => {
+            return Some(
+                "use --tls starttls or --tls implicit; on a trusted network only, \
+                 --dangerous-allow-plaintext-auth",
+            );
+        }
+        Some(TlsProblem::Certificate) => {
+            return Some(
+                "the server's certificate is not trusted for SMTP_HOST: give its CA with \
+                 --ca-file (SMIME_CA_FILE), or connect by the name on the certificate",
+            );
+        }
+        Some(_) => {
+            return Some(
+                "check SMTP_PORT and --tls: implicit TLS is port 465, STARTTLS 25, 587 or 2525",
+            );
+        }
+        None => {}
     }
     if e.is_timeout() {
         return Some("the server is slow or unreachable: check SMTP_HOST / SPARKPOST_HOST");
+    }
+    if e.stage() == Some(Stage::Connect) {
+        return Some("check SMTP_HOST and SMTP_PORT, and that the server is running");
     }
     None
 }

@@ -56,7 +56,7 @@ fn main() {
                 Err(e) => fail(&e),
             }
         }
-        None => match protect_and_send(&cli.run) {
+        None => match protect_and_send(&cli.run, cli.verbose) {
             Ok(code) => code,
             Err(e) => fail(&e),
         },
@@ -79,13 +79,24 @@ fn usage(message: &str) -> ! {
         .exit()
 }
 
-fn protect_and_send(args: &RunArgs) -> Result<i32, CliError> {
+fn protect_and_send(args: &RunArgs, verbose: u8) -> Result<i32, CliError> {
     if !args.sign && !args.sign_detached && !args.encrypt {
         usage("nothing to do: give --sign, --sign-detached and/or --encrypt");
     }
-    let files = inputs::expand(&args.files)?;
+    let inputs::Inputs { files, passed_over } = inputs::expand(&args.files)?;
     if files.is_empty() {
-        usage("no input files (a directory without *.eml, or an empty list on stdin)");
+        if passed_over.is_empty() {
+            usage("no input files (a directory without *.eml, or an empty list on stdin)");
+        }
+        usage(&format!(
+            "no input files: the directories hold no *.eml ({} other {} passed over)",
+            passed_over.len(),
+            if passed_over.len() == 1 {
+                "file"
+            } else {
+                "files"
+            }
+        ));
     }
     let target = target::build(args)?;
     tracing::info!(
@@ -134,9 +145,11 @@ fn protect_and_send(args: &RunArgs) -> Result<i32, CliError> {
     let reporter = Arc::new(Reporter::new(
         files.len(),
         args.quiet,
+        verbose > 0,
         args.json,
         target_ref,
         journal,
+        passed_over,
     ));
     let retry = RetryPolicy::default()
         .max_attempts(args.attempts.max(1))

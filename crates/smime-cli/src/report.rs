@@ -2,12 +2,14 @@
 //! message on standard output with `--json`, a progress bar on a terminal, the summary, and the
 //! journal. Also the tallies that decide the exit code.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
+use smime_transport::{RetryCause, RetryNotice};
 
 use crate::error::{CliError, exit};
 use crate::journal::Journal;
@@ -58,6 +60,8 @@ pub(crate) struct Outcome {
     pub(crate) id: Option<String>,
     pub(crate) error: Option<CliError>,
     pub(crate) elapsed: Duration,
+    /// Whether the message crossed the network encrypted, when the transport says.
+    pub(crate) encrypted: Option<bool>,
 }
 
 impl Outcome {
@@ -73,6 +77,7 @@ impl Outcome {
             id: None,
             error: None,
             elapsed: Duration::ZERO,
+            encrypted: None,
         }
     }
 }
@@ -87,6 +92,7 @@ struct Tally {
     /// Exit codes of the failures seen.
     codes: Vec<i32>,
     opened_shown: bool,
+    plaintext_noted: bool,
 }
 
 /// Which exit code wins when failures differ: the one that most needs a person first.
@@ -100,9 +106,51 @@ const EXIT_PRIORITY: [i32; 7] = [
     exit::TEMP_FAIL,
 ];
 
+/// `4 s`, `1.5 s`, `250 ms`: a wait or a duration as the operator reads it.
+pub(crate) fn duration_text(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 10.0 {
+        format!("{secs:.0} s")
+    } else if secs >= 1.0 {
+        let text = format!("{secs:.1}");
+        format!("{} s", text.trim_end_matches(".0"))
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// Retry lines already printed, so that the slots retrying after one cause (a refused
+/// connection hits every message in flight) print one line, not one each.
+#[derive(Default)]
+struct RetryLines {
+    /// When each line (its text) may be printed again.
+    quiet_until: HashMap<String, Instant>,
+}
+
+impl RetryLines {
+    /// Whether `line` should be printed now; it then stays quiet for `wait` (at least 1 s),
+    /// the time until the retries it announces.
+    fn first(&mut self, line: &str, wait: Duration) -> bool {
+        let now = Instant::now();
+        self.quiet_until.retain(|_, until| *until > now);
+        if self.quiet_until.contains_key(line) {
+            return false;
+        }
+        self.quiet_until
+            .insert(line.to_owned(), now + wait.max(Duration::from_secs(1)));
+        true
+    }
+}
+
 /// Prints and counts outcomes; safe to share between tasks.
 pub(crate) struct Reporter {
     quiet: bool,
+    /// `-v`: per-file lines for inputs passed over and journal skips.
+    verbose: bool,
+    plaintext_note: Option<String>,
+    retry_lines: Mutex<RetryLines>,
+    /// Files in the directories given that are not `*.eml`.
+    passed_over: Vec<PathBuf>,
     json: bool,
     api: Option<bool>,
     tracking: bool,
@@ -115,12 +163,17 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
+    /// A reporter for `total` messages; `verbose` is `-v`, and `passed_over` the files the
+    /// directories held that are not `*.eml` (said in the summary, listed at `-v`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         total: usize,
         quiet: bool,
+        verbose: bool,
         json: bool,
         target: Option<&Target>,
         journal: Option<Journal>,
+        passed_over: Vec<PathBuf>,
     ) -> Self {
         // A bar only on a terminal, only for several files; hidden otherwise.
         let bar = if total > 1 && !quiet {
@@ -137,6 +190,10 @@ impl Reporter {
         };
         Reporter {
             quiet,
+            verbose,
+            plaintext_note: target.and_then(|t| t.plaintext_note.clone()),
+            retry_lines: Mutex::new(RetryLines::default()),
+            passed_over,
             json,
             api: target.map(|t| t.api),
             tracking: target.is_some_and(|t| t.tracking),
@@ -180,6 +237,11 @@ impl Reporter {
                 self.line(line);
             }
         }
+        // Once: a message went out unencrypted where TLS was only optional.
+        let note_plaintext = o.encrypted == Some(false) && !t.plaintext_noted;
+        if note_plaintext {
+            t.plaintext_noted = true;
+        }
         match o.status {
             Status::Sent | Status::Partial => t.sent += 1,
             Status::Written => t.written += 1,
@@ -190,6 +252,9 @@ impl Reporter {
             t.codes.push(e.exit_code());
         }
         drop(t);
+        if let (true, Some(note), false) = (note_plaintext, &self.plaintext_note, self.quiet) {
+            self.line(note);
+        }
 
         if !self.quiet && o.status != Status::Skipped && o.status != Status::Invalid {
             let mut sending = format!("Sending {}", o.file.display());
@@ -225,7 +290,7 @@ impl Reporter {
                 o.elapsed.as_secs_f64(),
                 o.refused.join(", ")
             )),
-            (None, Status::Skipped) if !self.quiet => {
+            (None, Status::Skipped) if self.verbose && !self.quiet => {
                 self.line(&format!(
                     "Skipping {}: accepted in an earlier run",
                     o.file.display()
@@ -261,6 +326,36 @@ impl Reporter {
             ));
         }
         self.bar.inc(1);
+    }
+
+    /// A retry about to happen: one line at the default level (`-q` silences it), printed
+    /// once for all the messages that retry after the same failure at the same attempt.
+    pub(crate) fn retrying(&self, notice: &RetryNotice<'_>) {
+        if self.quiet {
+            return;
+        }
+        let reason = match notice.cause() {
+            RetryCause::Failed(e) => e.to_string(),
+            RetryCause::RecipientsRefused(1) => "1 recipient refused temporarily".to_owned(),
+            RetryCause::RecipientsRefused(n) => format!("{n} recipients refused temporarily"),
+            _ => "a temporary failure".to_owned(),
+        };
+        let line = format!(
+            "smime: retrying in {}: {reason} (attempt {} of {})",
+            duration_text(notice.wait()),
+            notice.attempt(),
+            notice.max_attempts()
+        );
+        // The key leaves out the wait: slots that failed a moment apart wait a little less.
+        let key = format!("{reason}\0{}", notice.attempt());
+        let first = self
+            .retry_lines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .first(&key, notice.wait());
+        if first {
+            self.line(&line);
+        }
     }
 
     /// Messages that were built but not sent because the run was interrupted.
@@ -302,6 +397,28 @@ impl Reporter {
                     0.0
                 },
             );
+        }
+        if !self.quiet {
+            if t.skipped > 0 {
+                eprintln!(
+                    "{} already accepted in an earlier run (journal), skipped{}",
+                    t.skipped,
+                    if self.verbose { "" } else { " (-v lists them)" }
+                );
+            }
+            if !self.passed_over.is_empty() {
+                if self.verbose {
+                    for file in &self.passed_over {
+                        eprintln!("Skipping {}: not an .eml file", file.display());
+                    }
+                }
+                let n = self.passed_over.len();
+                eprintln!(
+                    "{n} {} without .eml skipped{}",
+                    if n == 1 { "file" } else { "files" },
+                    if self.verbose { "" } else { " (-v lists them)" }
+                );
+            }
         }
         if let Some(code) = EXIT_PRIORITY.iter().find(|c| t.codes.contains(c)) {
             *code

@@ -127,11 +127,13 @@ impl Run {
 
         let mut tasks = tokio::task::JoinSet::new();
         let dispatcher = match &self.sink {
-            Sink::Send(t) => Some(
+            Sink::Send(t) => Some({
+                let reporter = Arc::clone(&reporter);
                 Dispatcher::new(Arc::clone(&t.sender))
                     .concurrency(concurrency)
-                    .retry_policy(self.retry.clone()),
-            ),
+                    .retry_policy(self.retry.clone())
+                    .on_retry(move |notice| reporter.retrying(notice))
+            }),
             _ => None,
         };
         let mut unsent = 0usize;
@@ -275,6 +277,7 @@ async fn send_one(slot: &Slot, file: PathBuf, key: String, p: Protected) -> Outc
     match slot.send(&envelope, &p.message).await {
         Ok(receipt) => {
             o.elapsed = receipt.elapsed().max(Duration::from_micros(1));
+            o.encrypted = receipt.encrypted();
             o.id = receipt.id().map(str::to_owned);
             o.refused = receipt
                 .rejected()
@@ -292,7 +295,11 @@ async fn send_one(slot: &Slot, file: PathBuf, key: String, p: Protected) -> Outc
             } else {
                 Status::Failed
             };
-            o.error = Some(CliError::Send { file, source: e });
+            o.error = Some(CliError::Send {
+                file,
+                source: e,
+                elapsed: o.elapsed,
+            });
         }
     }
     o

@@ -26,8 +26,8 @@
 //! +- application/pkcs7-mime; smime-type=signed-data; name=smime.p7m  base64  attachment smime.p7m  22531 bytes
 //!    S/MIME signed-data: digest SHA-256, 2 certificates, 1 signer
 //!    certificate 1: subject "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI" issuer "CN=smime TEST-ONLY Root CA,O=smime test PKI" serial 1001
-//!    certificate 2: subject "EMAIL=alice@example.com,CN=Alice Test,O=smime test PKI" issuer "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI" serial 1002
-//!    signer 1: issuer "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI" serial 1002, SHA-256, rsaEncryption, signing time 2026-06-01T12:00:00Z
+//!    certificate 2: subject "EMAIL=alice@example.com,CN=Alice Test,O=smime test PKI" issuer "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI" serial 1002, email alice@example.com
+//!    signer 1: issuer "CN=smime TEST-ONLY Intermediate CA,O=smime test PKI" serial 1002, SHA-256, rsaEncryption, signing time 2026-06-01T12:00:00Z, not verified
 //!    content: id-data, 20130 bytes
 //!    +- multipart/related  7bit  2 parts  20035 bytes
 //!       +- multipart/alternative  7bit  2 parts  586 bytes
@@ -54,8 +54,10 @@
 //!       `recipient N: ...` line each: who (`issuer "DN" serial HEX`, or `subject key id HEX`),
 //!       then the key-encryption algorithm. `authEnveloped-data` is shown the same way.
 //!     - `S/MIME signed-data: digest ALG[, ALG], N certificates, N signers` then
-//!       `certificate N: subject "DN" issuer "DN" serial HEX`,
-//!       `signer N: WHO, DIGEST, SIGNATURE-ALG[, signing time T]` and
+//!       `certificate N: subject "DN" issuer "DN" serial HEX[, email ADDRESS[, ADDRESS]]`
+//!       (the addresses the certificate is for: subject emailAddress and rfc822Name
+//!       alternative names), `signer N: WHO, DIGEST, SIGNATURE-ALG[, signing time T], not
+//!       verified` and
 //!       `content: TYPE, N bytes` followed, for `id-data`, by the tree of the encapsulated entity
 //!       one level down; or `content: none (detached)` (`none (detached, or certificates only)`
 //!       in a pkcs7-mime part).
@@ -76,8 +78,13 @@
 //!
 //! `--json` prints the same tree as one JSON document (pretty-printed), with every value
 //! complete (nothing escaped beyond JSON's own rules, nothing shortened) and what the text
-//! leaves out: the OID of every algorithm and content type, and the email addresses of each
-//! certificate. See [`json`] for its shape.
+//! leaves out: the OID of every algorithm and content type. See [`json`] for its shape.
+//!
+//! # Not a check
+//!
+//! `show` describes a message; it checks nothing. A signature whose content was changed after
+//! signing, or made with a certificate nobody trusts, looks exactly like a good one: every
+//! signer line says `not verified`, and `"verified": false` in JSON.
 
 mod json;
 
@@ -360,12 +367,20 @@ impl Text<'_> {
         )?;
         for (i, cert) in sd.certificates.iter().enumerate() {
             let text = match cert {
-                CertificateEntry::X509(c) => format!(
-                    "subject \"{}\" issuer \"{}\" serial {}",
-                    clean(&c.subject),
-                    clean(&c.issuer),
-                    hex_cut(&c.serial),
-                ),
+                CertificateEntry::X509(c) => {
+                    let mut text = format!(
+                        "subject \"{}\" issuer \"{}\" serial {}",
+                        clean(&c.subject),
+                        clean(&c.issuer),
+                        hex_cut(&c.serial),
+                    );
+                    if !c.email_addresses.is_empty() {
+                        let addresses: Vec<String> =
+                            c.email_addresses.iter().map(|a| clean(a)).collect();
+                        text.push_str(&format!(", email {}", addresses.join(", ")));
+                    }
+                    text
+                }
                 CertificateEntry::Other { format } => format!("other format {}", format.name),
                 _ => "other format".to_owned(),
             };
@@ -382,6 +397,8 @@ impl Text<'_> {
             if let Some(time) = &signer.signing_time {
                 line.push_str(&format!(", signing time {time}"));
             }
+            // `show` describes; it does not check. A tampered message looks the same here.
+            line.push_str(", not verified");
             self.detail(depth, &line)?;
         }
         match &sd.content {
@@ -805,13 +822,14 @@ mod tests {
         assert_line(
             &text,
             "   certificate 2: subject \"EMAIL=alice@example.com,CN=Alice Test,O=smime test PKI\" \
-             issuer \"CN=smime TEST-ONLY Intermediate CA,O=smime test PKI\" serial 1002",
+             issuer \"CN=smime TEST-ONLY Intermediate CA,O=smime test PKI\" serial 1002, \
+             email alice@example.com",
         );
         assert_line(
             &text,
             &format!(
                 "   signer 1: {TEST_CA} serial 1002, SHA-256, rsaEncryption, \
-                 signing time 2026-06-01T12:00:00Z"
+                 signing time 2026-06-01T12:00:00Z, not verified"
             ),
         );
         assert_line_starts(&text, "   content: id-data, ");
@@ -823,6 +841,35 @@ mod tests {
                 "      +- image/png; name=logo.png  base64  inline logo.png  13964 bytes",
             ],
         );
+    }
+
+    #[test]
+    fn signers_are_marked_not_verified_and_certificates_name_their_addresses() {
+        // A tampered message describes exactly like the intact one: the label must say so.
+        for mode in [SignMode::Opaque, SignMode::Detached] {
+            let intact = protect(Options::sign(mode), "plain.eml");
+            let tampered = smime_testkit::tamper_signed_content(&intact).unwrap();
+            for message in [&intact, &tampered] {
+                let text = run(message);
+                let signers: Vec<&str> =
+                    text.lines().filter(|l| l.contains("signer 1: ")).collect();
+                assert_eq!(signers.len(), 1, "{text}");
+                assert!(signers[0].ends_with(", not verified"), "{text}");
+                let alice = text
+                    .lines()
+                    .find(|l| l.contains("certificate 2: "))
+                    .unwrap_or_else(|| panic!("no certificate 2 in:\n{text}"));
+                assert!(
+                    alice.ends_with(" serial 1002, email alice@example.com"),
+                    "{alice}"
+                );
+                let intermediate = text
+                    .lines()
+                    .find(|l| l.contains("certificate 1: "))
+                    .unwrap_or_else(|| panic!("no certificate 1 in:\n{text}"));
+                assert!(!intermediate.contains(", email "), "{intermediate}");
+            }
+        }
     }
 
     #[test]
@@ -1035,7 +1082,7 @@ mod tests {
             &[
                 "   S/MIME signed-data: digest SHA-256, SHA-512, 1 certificate, 1 signer",
                 "   certificate 1: other format 1.3.6.1.4.1.99999.2",
-                "   signer 1: subject key id 00abcd, SHA-256, rsaEncryption",
+                "   signer 1: subject key id 00abcd, SHA-256, rsaEncryption, not verified",
                 "   content: id-data, 17 bytes",
                 "   (unreadable: the encapsulated content is not a MIME entity)",
             ],
@@ -1290,6 +1337,7 @@ mod tests {
         let signer = &signed["signers"][0];
         assert_eq!(signer["id"]["serial"], "1002");
         assert_eq!(signer["signing_time"], "2026-06-01T12:00:00Z");
+        assert_eq!(signer["verified"], false);
         let content = &signed["content"];
         assert_eq!(content["content_type"]["name"], "id-data");
         assert_eq!(content["entity"]["content_type"]["type"], "text");

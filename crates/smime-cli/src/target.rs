@@ -23,6 +23,10 @@ pub(crate) struct Target {
     /// True for the Transmissions API (its status lines say `Tracking:`).
     pub(crate) api: bool,
     pub(crate) tracking: bool,
+    /// Printed once when a message went over the network unencrypted although TLS was only
+    /// optional (`--tls auto` without credentials, `--tls opportunistic`): the operator did
+    /// not ask for plain text in so many words.
+    pub(crate) plaintext_note: Option<String>,
 }
 
 /// Largest password or API key file read, in bytes.
@@ -177,6 +181,8 @@ fn smtp(args: &RunArgs) -> Result<Target, CliError> {
         concurrency,
         api: false,
         tracking: false,
+        plaintext_note: (tls == TlsMode::StartTlsOpportunistic)
+            .then(|| format!("note: {host}:{port} offers no STARTTLS; sent without TLS")),
     })
 }
 
@@ -214,6 +220,7 @@ fn api(args: &RunArgs) -> Result<Target, CliError> {
         concurrency: args.concurrency.unwrap_or(10).max(1),
         api: true,
         tracking: args.track,
+        plaintext_note: None,
     })
 }
 

@@ -15,7 +15,7 @@ use crate::{
     envelope::Envelope,
     error::SendError,
     receipt::Receipt,
-    retry::{RetryPolicy, send_with_retry},
+    retry::{Observer, RetryNotice, RetryPolicy, send_with_retry},
     sender::Sender,
 };
 
@@ -91,6 +91,7 @@ pub struct Dispatcher {
     /// `concurrency` permits, one per message in flight, shared by the clones.
     slots: Arc<Semaphore>,
     policy: RetryPolicy,
+    observer: Observer,
 }
 
 impl fmt::Debug for Dispatcher {
@@ -99,6 +100,7 @@ impl fmt::Debug for Dispatcher {
             .field("sender", &self.sender)
             .field("concurrency", &self.concurrency)
             .field("policy", &self.policy)
+            .field("on_retry", &self.observer)
             .finish()
     }
 }
@@ -111,6 +113,7 @@ impl Dispatcher {
             concurrency: 10,
             slots: Arc::new(Semaphore::new(10)),
             policy: RetryPolicy::default(),
+            observer: Observer::default(),
         }
     }
 
@@ -124,6 +127,34 @@ impl Dispatcher {
     /// The retry policy.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Calls `observer` before each retry's wait, with the attempt, the wait and what failed:
+    /// for a caller that shows retries as they happen (the CLI prints
+    /// `retrying in 4 s: ... (attempt 2 of 3)`). It runs on the sending task: keep it short.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use smime_transport::{Dispatcher, Envelope, MemorySender, RetryPolicy, SendError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let sender = Arc::new(MemorySender::new());
+    /// sender.fail_next(SendError::transient("451 try later"));
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let dispatcher = Dispatcher::new(sender)
+    ///     .retry_policy(RetryPolicy::default().first_backoff(Duration::from_millis(1)))
+    ///     .on_retry(move |n| log.lock().unwrap().push((n.attempt(), n.max_attempts())));
+    /// let envelope = Envelope::new("a@example.com", ["b@example.net"]).expect("valid");
+    /// dispatcher.send(&envelope, b"Subject: hi\r\n\r\nhello\r\n").await.expect("sent");
+    /// assert_eq!(*seen.lock().unwrap(), [(2, 3)]);
+    /// # }
+    /// ```
+    pub fn on_retry(mut self, observer: impl Fn(&RetryNotice<'_>) + Send + Sync + 'static) -> Self {
+        self.observer = Observer(Some(Arc::new(observer)));
         self
     }
 
@@ -253,7 +284,7 @@ impl Slot {
     /// Sends one message with the dispatcher's retry policy.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
         let d = &self.dispatcher;
-        send_with_retry(&*d.sender, envelope, message, &d.policy).await
+        send_with_retry(&*d.sender, envelope, message, &d.policy, &d.observer).await
     }
 }
 
@@ -302,6 +333,7 @@ mod tests {
         sender.fail_next(SendError::permanent("550 no"));
         let err = send_job(&d, 1).await.expect_err("permanent");
         assert!(err.is_permanent());
+        assert_eq!(err.attempts(), 1);
         assert_eq!(sender.attempts(), 4);
 
         for _ in 0..3 {
@@ -309,7 +341,39 @@ mod tests {
         }
         let err = send_job(&d, 2).await.expect_err("gives up");
         assert!(err.is_transient());
+        assert_eq!(err.attempts(), 3, "the error says how often it was tried");
         assert_eq!(sender.attempts(), 7);
+    }
+
+    #[tokio::test]
+    async fn each_retry_is_told_before_its_wait() {
+        let sender = Arc::new(MemorySender::new());
+        for _ in 0..3 {
+            sender.fail_next(SendError::transient("451 4.3.0 try later"));
+        }
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let d = Dispatcher::new(sender.clone())
+            .retry_policy(quick().first_backoff(Duration::from_millis(2)))
+            .on_retry(move |n| {
+                let cause = match n.cause() {
+                    crate::RetryCause::Failed(e) => e.to_string(),
+                    other => format!("{other:?}"),
+                };
+                log.lock()
+                    .expect("the log")
+                    .push((n.attempt(), n.max_attempts(), n.wait(), cause));
+            });
+        send_job(&d, 0).await.expect_err("three failures");
+        let seen = seen.lock().expect("the log").clone();
+        let ms = Duration::from_millis;
+        assert_eq!(
+            seen,
+            [
+                (2, 3, ms(2), "451 4.3.0 try later".to_owned()),
+                (3, 3, ms(4), "451 4.3.0 try later".to_owned()),
+            ]
+        );
     }
 
     #[derive(Debug, Default)]

@@ -106,9 +106,38 @@ impl fmt::Display for ApiErrorDetail {
 /// (`530 5.7.1 Authorization required`), [`refusals`](Self::refusals) the per-recipient
 /// replies, [`http_status`](Self::http_status) and [`api_errors`](Self::api_errors) what the
 /// API said. No secret ever appears in its `Display` or `Debug`.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct SendError(Box<Repr>);
+#[derive(Debug)]
+pub struct SendError {
+    repr: Box<Repr>,
+    /// Attempts made before giving up (1 unless retried).
+    attempts: u32,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.repr, f)
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.repr)
+    }
+}
+
+/// What went wrong with TLS, for a caller that words its own advice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The handshake failed for a reason other than the certificate.
+    Handshake,
+    /// The server's certificate was not accepted (unknown issuer, wrong name, expired).
+    Certificate,
+    /// TLS is required and the server does not offer STARTTLS.
+    StartTlsUnavailable,
+    /// Credentials would have gone over an unencrypted connection.
+    PlaintextAuth,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Repr {
@@ -150,7 +179,7 @@ pub(crate) enum Repr {
 
     #[error(
         "refusing to send credentials to {server} over an unencrypted connection \
-         (use TLS, or allow it explicitly with dangerous_allow_plaintext_auth)"
+         (use TLS, or allow plain-text AUTH explicitly)"
     )]
     PlaintextAuth { server: String },
 
@@ -226,7 +255,10 @@ fn list_refusals(refusals: &[Refusal]) -> String {
 
 impl From<Repr> for SendError {
     fn from(repr: Repr) -> Self {
-        Self(Box::new(repr))
+        Self {
+            repr: Box::new(repr),
+            attempts: 1,
+        }
     }
 }
 
@@ -264,7 +296,18 @@ impl SendError {
     }
 
     pub(crate) fn repr(&self) -> &Repr {
-        &self.0
+        &self.repr
+    }
+
+    /// How many attempts were made before giving up: 1 unless a
+    /// [`RetryPolicy`](crate::RetryPolicy) retried.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
     }
 
     /// Trying again later may succeed: a 4xx reply, a 429 or 5xx from the API, a lost
@@ -319,6 +362,22 @@ impl SendError {
             self.repr(),
             Repr::Tls { .. } | Repr::StartTlsUnavailable { .. } | Repr::PlaintextAuth { .. }
         )
+    }
+
+    /// Which TLS problem this is, when [`is_tls`](Self::is_tls).
+    pub fn tls_problem(&self) -> Option<TlsProblem> {
+        match self.repr() {
+            Repr::Tls { detail, .. } => {
+                Some(if detail.to_ascii_lowercase().contains("certificate") {
+                    TlsProblem::Certificate
+                } else {
+                    TlsProblem::Handshake
+                })
+            }
+            Repr::StartTlsUnavailable { .. } => Some(TlsProblem::StartTlsUnavailable),
+            Repr::PlaintextAuth { .. } => Some(TlsProblem::PlaintextAuth),
+            _ => None,
+        }
     }
 
     /// The server or API did not answer in time.

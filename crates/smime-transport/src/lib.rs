@@ -70,12 +70,12 @@ mod sparkpost;
 
 pub use dispatch::{Dispatcher, Job, Slot, Summary};
 pub use envelope::{Envelope, EnvelopeError, Recipient};
-pub use error::{ApiErrorDetail, SendError, Stage};
+pub use error::{ApiErrorDetail, SendError, Stage, TlsProblem};
 pub use file::FileSender;
 pub use memory::{MemorySender, SentMessage};
 pub use receipt::{Receipt, Refusal};
 pub use reply::Reply;
-pub use retry::{RetryPolicy, Retrying};
+pub use retry::{RetryCause, RetryNotice, RetryPolicy, Retrying};
 pub use secret::Secret;
 pub use sender::Sender;
 pub use smtp::{

@@ -52,6 +52,7 @@ pub struct Receipt {
     rejected_count: usize,
     elapsed: Duration,
     attempts: u32,
+    encrypted: Option<bool>,
 }
 
 impl Receipt {
@@ -67,6 +68,7 @@ impl Receipt {
             rejected_count: 0,
             elapsed: Duration::ZERO,
             attempts: 1,
+            encrypted: None,
         }
     }
 
@@ -95,6 +97,12 @@ impl Receipt {
     pub fn with_rejected(mut self, rejected: Vec<Refusal>) -> Self {
         self.rejected_count = rejected.len();
         self.rejected = rejected;
+        self
+    }
+
+    /// Records whether the message crossed the network encrypted (TLS).
+    pub fn with_encrypted(mut self, encrypted: bool) -> Self {
+        self.encrypted = Some(encrypted);
         self
     }
 
@@ -145,6 +153,13 @@ impl Receipt {
     /// over attempts when the send was retried.
     pub fn elapsed(&self) -> Duration {
         self.elapsed
+    }
+
+    /// Whether the message crossed the network encrypted: `Some(false)` when an SMTP session
+    /// went without TLS (`TlsMode::None`, or no STARTTLS offered to an opportunistic
+    /// client) or the API URL is `http://`; `None` when the sender does not say.
+    pub fn encrypted(&self) -> Option<bool> {
+        self.encrypted
     }
 
     /// How many attempts the send took (1 unless retried).

@@ -3,7 +3,9 @@
 
 use std::{
     collections::hash_map::RandomState,
+    fmt,
     hash::{BuildHasher, Hasher},
+    sync::Arc,
     time::Duration,
 };
 
@@ -145,6 +147,75 @@ impl RetryPolicy {
     }
 }
 
+/// Why a message is about to be tried again.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum RetryCause<'a> {
+    /// The whole attempt failed, temporarily.
+    Failed(&'a SendError),
+    /// The message was accepted, but this many recipients were refused temporarily: they
+    /// are tried again on their own.
+    RecipientsRefused(usize),
+}
+
+/// A retry about to happen, as told to a [`Dispatcher::on_retry`](crate::Dispatcher::on_retry)
+/// observer before the wait.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryNotice<'a> {
+    attempt: u32,
+    max_attempts: u32,
+    wait: Duration,
+    cause: RetryCause<'a>,
+}
+
+impl RetryNotice<'_> {
+    /// The attempt about to be made: 2 for the first retry.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Attempts in all, as the policy allows.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// How long until that attempt.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
+    /// What failed.
+    pub fn cause(&self) -> RetryCause<'_> {
+        self.cause
+    }
+}
+
+/// Something told of every retry before it waits (the CLI prints a line).
+pub(crate) type RetryObserver = Arc<dyn Fn(&RetryNotice<'_>) + Send + Sync>;
+
+/// What [`send_with_retry`] tells, and whom.
+#[derive(Clone, Default)]
+pub(crate) struct Observer(pub(crate) Option<RetryObserver>);
+
+impl fmt::Debug for Observer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
+}
+
+impl Observer {
+    fn tell(&self, attempt: u32, policy: &RetryPolicy, wait: Duration, cause: RetryCause<'_>) {
+        if let Some(observer) = &self.0 {
+            observer(&RetryNotice {
+                attempt,
+                max_attempts: policy.max_attempts,
+                wait,
+                cause,
+            });
+        }
+    }
+}
+
 /// A number in [0, 1) from the standard library's per-process random keys: enough to
 /// spread clients that were rate-limited together.
 fn random_unit() -> f64 {
@@ -160,6 +231,7 @@ pub(crate) async fn send_with_retry(
     envelope: &Envelope,
     message: &[u8],
     policy: &RetryPolicy,
+    observer: &Observer,
 ) -> Result<Receipt, SendError> {
     let mut attempt = 1;
     let mut receipt = loop {
@@ -174,12 +246,13 @@ pub(crate) async fn send_with_retry(
                     %error,
                     "temporary failure: retrying"
                 );
+                observer.tell(attempt + 1, policy, wait, RetryCause::Failed(&error));
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
             Err(error) => {
                 tracing::debug!(attempt, transient = error.is_transient(), %error, "giving up");
-                return Err(error);
+                return Err(error.with_attempts(attempt));
             }
         }
     };
@@ -201,6 +274,12 @@ pub(crate) async fn send_with_retry(
             recipients = retry.len(),
             ?wait,
             "recipients refused temporarily: retrying them"
+        );
+        observer.tell(
+            attempt + 1,
+            policy,
+            wait,
+            RetryCause::RecipientsRefused(retry.len()),
         );
         tokio::time::sleep(wait).await;
         attempt += 1;
@@ -239,7 +318,14 @@ impl<S: Sender> Retrying<S> {
 #[async_trait]
 impl<S: Sender> Sender for Retrying<S> {
     async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<Receipt, SendError> {
-        send_with_retry(&self.inner, envelope, message, &self.policy).await
+        send_with_retry(
+            &self.inner,
+            envelope,
+            message,
+            &self.policy,
+            &Observer::default(),
+        )
+        .await
     }
 
     async fn shutdown(&self) -> Result<(), SendError> {

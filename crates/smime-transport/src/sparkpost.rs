@@ -445,6 +445,7 @@ impl SparkPostSender {
             return Ok(receipt
                 .with_id(Some(self.clean(&r.id)))
                 .with_response(self.clean(&body))
+                .with_encrypted(self.endpoint.starts_with("https://"))
                 .with_elapsed(elapsed));
         }
 

@@ -16,7 +16,8 @@
 //!          and one of "signed": SIGNED, "enveloped": ENVELOPED, "unreadable": REASON }
 //! SIGNED { "digest_algorithms": [OID ...], "certificates": [{"subject", "issuer", "serial",
 //!          "email_addresses": [...]} | {"other_format": OID} ...],
-//!          "signers": [{"id": ID, "digest": OID, "signature": OID, "signing_time": S | null}],
+//!          "signers": [{"id": ID, "digest": OID, "signature": OID, "signing_time": S | null,
+//!          "verified": false}] (`show` checks no signature),
 //!          "content": {"detached": true} | {"unreadable": REASON}
 //!                   | {"content_type": OID, "size": N, "entity": NODE | null,
 //!                      "unreadable": REASON | null} }
@@ -155,6 +156,7 @@ fn signed(sd: &SignedLayer) -> Value {
                 "digest": oid(&s.digest),
                 "signature": oid(&s.signature),
                 "signing_time": s.signing_time,
+                "verified": false,
             })
         })
         .collect();

@@ -10,6 +10,7 @@
 
 mod cli;
 mod hostile;
+mod operator;
 mod resume;
 mod secrets;
 mod send;

@@ -88,6 +88,11 @@ fn opaque_signed() {
         &text,
         &format!("   signer 1: {TEST_CA} serial 1002, SHA-256, rsaEncryption, signing time "),
     );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("   signer 1: ") && l.ends_with(", not verified")),
+        "{text}"
+    );
     assert_line_starts(&text, "   content: id-data, ");
     assert_line(&text, "   +- multipart/related  7bit  2 parts  20035 bytes");
     assert_line(

@@ -321,11 +321,14 @@ impl SmtpSenderBuilder {
         {
             return Err(SendError::config(format!("invalid EHLO name {name:?}")));
         }
+        let server = if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        };
         if self.tls == TlsMode::None && self.credentials.is_some() && !self.allow_plaintext_auth {
-            return Err(SendError::config(
-                "credentials with TlsMode::None would be sent unencrypted; use TLS or \
-                 dangerous_allow_plaintext_auth(true)",
-            ));
+            // Known before connecting: TlsMode::None would send the credentials in clear.
+            return Err(crate::error::Repr::PlaintextAuth { server }.into());
         }
         let connector = if self.tls == TlsMode::None {
             None
@@ -344,11 +347,6 @@ impl SmtpSenderBuilder {
             .as_ref()
             .map(|c| wire_forms(c.password(), Some(c.username())))
             .unwrap_or_default();
-        let server = if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        };
         Ok(SmtpSender {
             config: Config {
                 host: self.host,

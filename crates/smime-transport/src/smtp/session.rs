@@ -749,6 +749,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
                 "message accepted"
             );
             Ok(Receipt::new(accepted)
+                .with_encrypted(self.tls)
                 .with_rejected(refusals)
                 .with_id(reply.queue_id())
                 .with_response(reply.to_string()))

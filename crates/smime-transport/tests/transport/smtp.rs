@@ -18,7 +18,7 @@ use smime_testkit::{
 };
 use smime_transport::{
     Credentials, Dispatcher, Envelope, Job, MsysApi, RetryPolicy, Secret, Sender, SmtpSender,
-    SmtpSenderBuilder, Stage, Timeouts, TlsMode,
+    SmtpSenderBuilder, Stage, Timeouts, TlsMode, TlsProblem,
 };
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -72,6 +72,7 @@ async fn starttls_with_test_ca_delivers_exact_bytes() {
         assert_eq!(receipt.response(), "250 2.0.0 Ok: queued as Q00001");
         assert_eq!(receipt.accepted(), ["bob@example.net"]);
         assert_eq!(receipt.attempts(), 1);
+        assert_eq!(receipt.encrypted(), Some(true));
         let log = server.log();
         assert!(log.delivered[0].tls, "message went over TLS");
         assert_eq!(log.delivered[0].data, msg, "bytes intact, dots unstuffed");
@@ -127,13 +128,14 @@ async fn starttls_required_refuses_a_server_without_it_opportunistic_does_not() 
         assert!(err.is_tls() && err.is_permanent(), "{err}");
         assert!(err.to_string().contains("does not offer STARTTLS"), "{err}");
 
-        builder(&server)
+        let receipt = builder(&server)
             .tls(TlsMode::StartTlsOpportunistic)
             .build()
             .expect("sender")
             .send_small()
             .await
             .expect("opportunistic carries on unencrypted");
+        assert_eq!(receipt.encrypted(), Some(false), "the receipt says so");
         let log = server.log();
         assert_eq!(log.delivered.len(), 1);
         assert!(!log.delivered[0].tls);
@@ -269,7 +271,7 @@ async fn credentials_never_go_over_plaintext_unless_allowed() {
             .credentials(creds())
             .build()
             .expect_err("TlsMode::None with credentials");
-        assert!(err.is_config(), "{err}");
+        assert_eq!(err.tls_problem(), Some(TlsProblem::PlaintextAuth), "{err}");
 
         let err = builder(&server)
             .tls(TlsMode::StartTlsOpportunistic)
