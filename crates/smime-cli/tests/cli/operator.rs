@@ -101,14 +101,12 @@ fn one_note_when_mail_went_out_without_tls_that_was_only_optional() {
     // `--tls auto` (the default) without credentials, and `opportunistic`: one note a run.
     for args in [&[][..], &["--tls", "opportunistic"]] {
         let out = send(dir.path(), server.port(), args);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(0), "{err}");
+        let err = exit_with(&out, 0);
         assert_eq!(lines_with(&err, &note).len(), 1, "{args:?}:\n{err}");
     }
     // Asked for in so many words: no note.
     let out = send(dir.path(), server.port(), &["--tls", "none"]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = exit_with(&out, 0);
     assert!(!err.contains("note:"), "{err}");
     assert_eq!(server.log().delivered.len(), 6);
 }
@@ -188,8 +186,7 @@ fn files_without_eml_are_counted_and_listed_at_v() {
             .test_keys())
     };
     let out = protect(false);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = exit_with(&out, 0);
     assert_eq!(
         lines_with(&err, "2 files without .eml skipped (-v lists them)").len(),
         1,
@@ -222,8 +219,7 @@ fn a_resumed_run_says_in_one_line_what_the_journal_skipped() {
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
 
     let again = resume(&[]);
-    let err = stderr(&again);
-    assert_eq!(again.status.code(), Some(0), "{err}");
+    let err = exit_with(&again, 0);
     assert_eq!(
         lines_with(
             &err,

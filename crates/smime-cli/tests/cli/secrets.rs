@@ -389,8 +389,7 @@ fn logging_is_off_by_default_and_an_invalid_filter_is_reported() {
     let mut c = base(&journal, "--send-api");
     c.api_server(api.base_url()).sparkpost_key(API_KEY);
     let out = run(&mut c);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(69), "{err}");
+    let err = exit_with(&out, 69);
     assert!(!err.contains("TRACE") && !err.contains("DEBUG"), "{err}");
     assert_clean("no logging", &all_output(&out), API_KEY, None);
 

@@ -37,6 +37,15 @@ fn send_with_plaintext_login(port: u16) -> Output {
         .smtp_login("SMTP_Injection", PASSWORD))
 }
 
+/// `smime ARGS` with the test keys, sending to the API stand-in `api` with [`API_KEY`].
+fn send_api(api: &FakeApi, args: &[&str]) -> Output {
+    run(smime()
+        .args(args)
+        .test_keys()
+        .api_server(api.base_url())
+        .sparkpost_key(API_KEY))
+}
+
 fn assert_no_secret(text: &str) {
     for s in [PASSWORD, API_KEY] {
         assert!(!text.contains(s), "secret printed: {text}");
@@ -64,8 +73,7 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
             ])
             .test_keys()
             .smtp_server(server.port()));
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(0), "{err}");
+        let err = exit_with(&out, 0);
         assert!(
             err.contains(&format!(
                 "Opened SMTP connection (STARTTLS if offered) to 127.0.0.1, port {}",
@@ -95,8 +103,7 @@ fn ancestor_smtp_command_lines_with_both_spellings() {
 fn credentials_are_masked_and_never_printed() {
     let server = FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", PASSWORD));
     let out = send_with_plaintext_login(server.port());
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = exit_with(&out, 0);
     assert!(
         err.contains("user=\"SMTP_Injection\", password=\"********\""),
         "{err}"
@@ -133,8 +140,7 @@ fn failed_auth_gets_the_server_text_a_hint_and_exit_69() {
     let server =
         FakeSmtp::start_on_thread(Options::default().user("SMTP_Injection", "another-password"));
     let out = send_with_plaintext_login(server.port());
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(69), "{err}");
+    let err = exit_with(&out, 69);
     assert!(
         err.contains("535 5.7.8 Authentication credentials invalid"),
         "{err}"
@@ -169,8 +175,7 @@ fn authorization_required_and_relaying_denied_get_hints() {
             .args([&corpus("plain.eml"), "--sign", "--send-smtp"])
             .test_keys()
             .smtp_server(server.port()));
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(69), "{err}");
+        let err = exit_with(&out, 69);
         assert!(err.contains(shown) && err.contains(hint), "{err}");
     }
 }
@@ -191,8 +196,7 @@ fn temporary_failures_exit_75() {
         ])
         .test_keys()
         .smtp_server(server.port()));
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(75), "{err}");
+    let err = exit_with(&out, 75);
     assert!(err.contains("451 4.3.0 try again later"), "{err}");
     let tries = server.log().lines_starting("RCPT");
     assert_eq!(tries, 2, "retried once");
@@ -201,17 +205,15 @@ fn temporary_failures_exit_75() {
 #[test]
 fn ancestor_api_command_line_and_request() {
     let api = FakeApi::start_on_thread(script(vec![Response::accepted("7000001", 2, 0)]));
-    let out = run(smime()
-        .args([
+    let out = send_api(
+        &api,
+        &[
             &corpus("html-inline-image.eml"),
             "--sign_detached",
             "--send_api",
-        ])
-        .test_keys()
-        .api_server(api.base_url())
-        .sparkpost_key(API_KEY));
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+        ],
+    );
+    let err = exit_with(&out, 0);
     assert!(
         err.contains(&format!("Opened connection to {}/api/v1", api.base_url())),
         "{err}"
@@ -257,8 +259,9 @@ fn api_failures_fail_loudly_with_their_class() {
         (Response::error(503, "Service Unavailable", "1"), 75, "503"),
     ] {
         let api = FakeApi::start_on_thread(script(vec![reply]));
-        let out = run(smime()
-            .args([
+        let out = send_api(
+            &api,
+            &[
                 &corpus("plain.eml"),
                 "--encrypt",
                 "--send-api",
@@ -266,12 +269,9 @@ fn api_failures_fail_loudly_with_their_class() {
                 "2",
                 "--retry-wait",
                 "0",
-            ])
-            .test_keys()
-            .api_server(api.base_url())
-            .sparkpost_key(API_KEY));
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(code), "{err}");
+            ],
+        );
+        let err = exit_with(&out, code);
         assert!(err.contains(shown), "{err}");
         assert_no_secret(&all_output(&out));
     }
@@ -285,11 +285,7 @@ fn tracking_is_refused_with_signing_and_needs_the_api() {
     let out = run(smime().args([&f, "--encrypt", "--send-smtp", "--track"]));
     assert_eq!(out.status.code(), Some(2));
     let api = FakeApi::start_on_thread(script(vec![Response::accepted("1", 1, 0)]));
-    let out = run(smime()
-        .args([&f, "--encrypt", "--send-api", "--track"])
-        .test_keys()
-        .api_server(api.base_url())
-        .sparkpost_key(API_KEY));
+    let out = send_api(&api, &[&f, "--encrypt", "--send-api", "--track"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("Tracking: True"));
     let body: serde_json::Value = api.requests()[0].json();

@@ -102,6 +102,13 @@ impl SendEnv for Command {
     }
 }
 
+/// Standard error, once the exit code is checked to be `code` (the message shows it).
+pub fn exit_with(o: &Output, code: i32) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    err
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }

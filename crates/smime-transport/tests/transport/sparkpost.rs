@@ -181,20 +181,21 @@ async fn retry_after_delays_the_retry() {
             "{direct}"
         );
         assert_eq!(direct.retry_after(), Some(Duration::from_secs(1)));
-        let started = Instant::now();
-        let receipt = Dispatcher::new(sender)
-            .retry_policy(quick())
-            .send_small()
-            .await
-            .expect("after Retry-After");
-        assert_eq!(receipt.attempts(), 2);
-        assert!(
-            started.elapsed() >= Duration::from_secs(1),
-            "waited {:?}",
-            started.elapsed()
-        );
+        accepted_on_the_second_attempt(
+            Dispatcher::new(sender).retry_policy(quick()),
+            Duration::from_secs(1),
+        )
+        .await;
     })
     .await;
+}
+
+/// Sends through `dispatcher`: accepted on the second attempt, at least `wait` later.
+async fn accepted_on_the_second_attempt(dispatcher: Dispatcher, wait: Duration) {
+    let started = Instant::now();
+    let receipt = dispatcher.send_small().await.expect("accepted on retry");
+    assert_eq!(receipt.attempts(), 2);
+    assert!(started.elapsed() >= wait, "waited {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -212,21 +213,15 @@ async fn service_unavailable_503_is_retried_with_backoff() {
             "{err}"
         );
 
-        let started = Instant::now();
-        let receipt = Dispatcher::new(Arc::new(sender(&api)))
-            .retry_policy(
+        accepted_on_the_second_attempt(
+            Dispatcher::new(Arc::new(sender(&api))).retry_policy(
                 RetryPolicy::default()
                     .max_attempts(3)
                     .first_backoff(Duration::from_millis(50)),
-            )
-            .send_small()
-            .await
-            .expect("after 503");
-        assert_eq!(receipt.attempts(), 2);
-        assert!(
-            started.elapsed() >= Duration::from_millis(50),
-            "backoff waited"
-        );
+            ),
+            Duration::from_millis(50),
+        )
+        .await;
         assert_eq!(api.requests().len(), 3);
     })
     .await;
