@@ -177,7 +177,7 @@ fn tried(e: &SendError, elapsed: Duration) -> String {
         0 | 1 => String::new(),
         n => format!(
             " ({n} attempts over {})",
-            crate::report::duration_text(elapsed)
+            crate::human::duration_text(elapsed)
         ),
     }
 }

@@ -6,6 +6,7 @@
 
 mod cli;
 mod error;
+mod human;
 mod inputs;
 mod journal;
 mod logging;

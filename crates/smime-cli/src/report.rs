@@ -12,6 +12,7 @@ use serde_json::json;
 use smime_transport::{RetryCause, RetryNotice};
 
 use crate::error::{CliError, exit};
+use crate::human::duration_text;
 use crate::journal::Journal;
 use crate::target::Target;
 
@@ -105,19 +106,6 @@ const EXIT_PRIORITY: [i32; 7] = [
     exit::NO_INPUT,
     exit::TEMP_FAIL,
 ];
-
-/// `4 s`, `1.5 s`, `250 ms`: a wait or a duration as the operator reads it.
-pub(crate) fn duration_text(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs >= 10.0 {
-        format!("{secs:.0} s")
-    } else if secs >= 1.0 {
-        let text = format!("{secs:.1}");
-        format!("{} s", text.trim_end_matches(".0"))
-    } else {
-        format!("{} ms", d.as_millis())
-    }
-}
 
 /// Retry lines already printed, so that the slots retrying after one cause (a refused
 /// connection hits every message in flight) print one line, not one each.
