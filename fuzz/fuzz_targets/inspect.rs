@@ -41,7 +41,12 @@ fn depth(node: &Node, limit: usize) -> usize {
     let Node::Part(part) = node else {
         return 1;
     };
-    let mut below = part.children.iter().map(|c| depth(c, limit)).max().unwrap_or(0);
+    let mut below = part
+        .children
+        .iter()
+        .map(|c| depth(c, limit))
+        .max()
+        .unwrap_or(0);
     match part.cms.as_ref().map(|c| &c.content) {
         Some(CmsContent::Enveloped(ed)) => {
             assert!(ed.encrypted_size.unwrap_or(0) <= limit);

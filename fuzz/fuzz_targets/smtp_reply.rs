@@ -6,8 +6,8 @@
 //!
 //! Properties: nothing panics; every reply in an error or a receipt shows on one line,
 //! starting with its code; it is in exactly one of positive, transient, permanent; a queue
-//! id, when found, is one non-empty word; scrubbing removes the password, and a failed AUTH
-//! never shows it; the reply reader returns at most the replies asked for, all of them
+//! id, when found, is one non-empty word; scrubbing removes the password, and no error or
+//! receipt shows it, whenever the server quoted it; the reply reader returns at most the replies asked for, all of them
 //! unless it reports why not, and the same replies however the bytes are split into reads.
 //! The same checks for `Reply::new(code, text)`.
 #![no_main]

@@ -2,7 +2,9 @@
 
 use std::{fmt, io, path::PathBuf, time::Duration};
 
-use crate::{envelope::EnvelopeError, receipt::Refusal, reply::Reply};
+use zeroize::Zeroizing;
+
+use crate::{envelope::EnvelopeError, receipt::Refusal, reply::Reply, secret::scrub};
 
 /// Where in the exchange with the server an error happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -303,6 +305,29 @@ impl SendError {
     /// [`RetryPolicy`](crate::RetryPolicy) retried.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// The same error with every appearance of a secret (in `forms`) in the server's words
+    /// masked: a server may quote anything, even before AUTH was sent, and what reaches the
+    /// caller never holds the password.
+    pub(crate) fn scrubbed(mut self, forms: &[Zeroizing<String>]) -> Self {
+        if forms.is_empty() {
+            return self;
+        }
+        match &mut *self.repr {
+            Repr::Rejected { reply, .. } | Repr::AuthFailed { reply, .. } => reply.scrub(forms),
+            Repr::AllRecipientsRefused { refusals, .. } => {
+                refusals.iter_mut().for_each(|r| r.scrub(forms));
+            }
+            Repr::ConnectionLost { detail, .. } | Repr::Tls { detail, .. } => {
+                *detail = scrub(detail, forms);
+            }
+            Repr::Config(text) | Repr::Message(text) | Repr::Custom { message: text, .. } => {
+                *text = scrub(text, forms);
+            }
+            _ => {}
+        }
+        self
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::reply::Reply;
+use zeroize::Zeroizing;
+
+use crate::{reply::Reply, secret::scrub};
 
 /// A recipient the server refused, with its reply (`550 5.1.1 user unknown`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +20,11 @@ impl Refusal {
             recipient: recipient.into(),
             reply,
         }
+    }
+
+    /// Masks every appearance of a secret in the reply.
+    pub(crate) fn scrub(&mut self, forms: &[Zeroizing<String>]) {
+        self.reply.scrub(forms);
     }
 
     /// The refused address.
@@ -90,6 +97,19 @@ impl Receipt {
     /// Sets the server's final reply, verbatim.
     pub fn with_response(mut self, response: impl Into<String>) -> Self {
         self.response = response.into();
+        self
+    }
+
+    /// The same receipt with every appearance of a secret in the server's words masked.
+    pub(crate) fn scrubbed(mut self, forms: &[Zeroizing<String>]) -> Self {
+        if forms.is_empty() {
+            return self;
+        }
+        self.response = scrub(&self.response, forms);
+        if let Some(id) = &mut self.id {
+            *id = scrub(id, forms);
+        }
+        self.rejected.iter_mut().for_each(|r| r.scrub(forms));
         self
     }
 

@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+use zeroize::Zeroizing;
+
+use crate::secret::scrub;
+
 /// A reply from an SMTP server: the code, the enhanced status code when there is one, and
 /// the text. `Display` gives it back as the server wrote it, e.g.
 /// `550 5.7.1 relaying denied` (the lines of a multi-line reply are joined by a space).
@@ -106,6 +110,11 @@ impl Reply {
     pub(crate) fn map_text(mut self, f: impl FnOnce(&str) -> String) -> Self {
         self.text = f(&self.text);
         self
+    }
+
+    /// Masks every appearance of a secret in the text.
+    pub(crate) fn scrub(&mut self, forms: &[Zeroizing<String>]) {
+        self.text = scrub(&self.text, forms);
     }
 }
 

@@ -410,7 +410,10 @@ async fn greet<T: AsyncRead + AsyncWrite + Unpin>(
 pub(crate) async fn connect(config: &Config) -> Result<Session, SendError> {
     let conn = wire::next_connection_id();
     let span = wire::connection_span(config, conn);
-    open(config, conn, span.clone()).instrument(span).await
+    open(config, conn, span.clone())
+        .instrument(span)
+        .await
+        .map_err(|e| e.scrubbed(&config.secret_forms))
 }
 
 /// [`connect`], inside the connection's span.
@@ -538,7 +541,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
             let (client, caps) = greet(stream, config, &helo).await?;
             Self::ready(client, caps, false, config, conn, span.clone(), started).await
         };
-        opened.instrument(span.clone()).await
+        opened
+            .instrument(span.clone())
+            .await
+            .map_err(|e| e.scrubbed(&config.secret_forms))
     }
 
     /// AUTH as configured on a greeted connection, then the session is ready.
@@ -756,6 +762,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<S> {
         }
         .instrument(span)
         .await
+        .map(|receipt| receipt.scrubbed(&config.secret_forms))
+        .map_err(|mut failure| {
+            failure.error = failure.error.scrubbed(&config.secret_forms);
+            failure
+        })
     }
 
     /// MAIL, RCPT..., DATA one at a time.

@@ -55,6 +55,25 @@ fn api_key_as_error_code_is_scrubbed() {
     fuzzing::api_response(400, b"", body.as_bytes());
 }
 
+/// `smtp_reply`, CI fuzz smoke 2026-12-04: the EHLO reply ran on into a `535` line that
+/// quoted the password (and its base64), so the session failed at EHLO with an error
+/// classified as authentication and showing the password: only AUTH's replies were
+/// scrubbed. Every error and receipt of a session is scrubbed now.
+#[test]
+fn password_quoted_before_auth_is_scrubbed() {
+    let mut data = b"\x42\x00220 fuzz.invalid ESMTP\r\n\xff".to_vec();
+    data.extend_from_slice(b"250-fuzz.invalid\r\n250-AUTH PLAIN LOGIN\r\n\xff");
+    data.extend_from_slice(format!("535 5.7.8 bad credentials {FUZZ_SECRET}\r\n").as_bytes());
+    fuzzing::smtp_session(&data);
+    // The bytes the fuzzer found, verbatim (also in fuzz/seeds/smtp_reply/).
+    let found = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/seeds/smtp_reply/password-quoted-at-ehlo"),
+    )
+    .expect("the seed");
+    fuzzing::smtp_session(&found);
+}
+
 #[test]
 fn smtp_reply_seeds() {
     for (name, data) in seeds("smtp_reply") {
