@@ -100,14 +100,14 @@ fn compare(data: &[u8], entity: &[u8]) -> Result<(), String> {
     // A part mail-parser cannot decode (invalid quoted-printable such as `=4=`, broken
     // base64) is reported raw, undecoded: no reference for what it means. Only the input
     // may have such parts; what we wrote must decode.
-    let input_problem = encoding_problem(data, 0);
+    let input_problem = encoding_problem(data);
     // A header section with two Content-Type (or Content-Transfer-Encoding) fields is
     // ambiguous: smime-core goes by the first, mail-parser by the last, so the two read
     // different structures and there is no single meaning to compare.
     if duplicate_mime_fields(data) || loose_delimiter(data) || unread_boundary(data) {
         return Ok(());
     }
-    if !input_problem && encoding_problem(entity, 0) {
+    if !input_problem && encoding_problem(entity) {
         return Err(format!(
             "mail-parser cannot decode a part of the prepared entity:\n{}",
             String::from_utf8_lossy(entity)
@@ -320,43 +320,49 @@ fn without_bare_cr(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Whether mail-parser gave up decoding a part (its `is_encoding_problem`), nested
-/// messages included.
-fn encoding_problem(data: &[u8], depth: usize) -> bool {
-    fn walk(msg: &mail_parser::Message<'_>, depth: usize) -> bool {
+/// Whether `pred` holds for some part of the message mail-parser reads in `data`, parts of
+/// attached messages included (to 8 levels); `pred` also gets the message the part is in.
+fn any_part(
+    data: &[u8],
+    pred: impl Fn(&mail_parser::Message<'_>, &mail_parser::MessagePart<'_>) -> bool,
+) -> bool {
+    fn walk(
+        msg: &mail_parser::Message<'_>,
+        depth: usize,
+        pred: &dyn Fn(&mail_parser::Message<'_>, &mail_parser::MessagePart<'_>) -> bool,
+    ) -> bool {
         msg.parts.iter().any(|p| {
-            p.is_encoding_problem
+            pred(msg, p)
                 || match &p.body {
-                    mail_parser::PartType::Message(inner) => depth < 8 && walk(inner, depth + 1),
+                    mail_parser::PartType::Message(inner) => {
+                        depth < 8 && walk(inner, depth + 1, pred)
+                    }
                     _ => false,
                 }
         })
     }
     mail_parser::MessageParser::default()
         .parse(data)
-        .is_some_and(|m| walk(&m, depth))
+        .is_some_and(|m| walk(&m, 0, &pred))
+}
+
+/// Whether mail-parser gave up decoding a part (its `is_encoding_problem`), nested
+/// messages included.
+fn encoding_problem(data: &[u8]) -> bool {
+    any_part(data, |_, p| p.is_encoding_problem)
 }
 
 /// Whether some header section (the message's, a part's, an attached message's) has more
 /// than one Content-Type or Content-Transfer-Encoding field.
 fn duplicate_mime_fields(data: &[u8]) -> bool {
-    fn walk(msg: &mail_parser::Message<'_>, depth: usize) -> bool {
-        msg.parts.iter().any(|p| {
-            let count = |name: &mail_parser::HeaderName<'_>| {
-                p.headers.iter().filter(|h| &h.name == name).count()
-            };
-            count(&mail_parser::HeaderName::ContentType) > 1
-                || count(&mail_parser::HeaderName::ContentTransferEncoding) > 1
-                || encoded_multipart(p)
-                || match &p.body {
-                    mail_parser::PartType::Message(inner) => depth < 8 && walk(inner, depth + 1),
-                    _ => false,
-                }
-        })
-    }
-    mail_parser::MessageParser::default()
-        .parse(data)
-        .is_some_and(|m| walk(&m, 0))
+    any_part(data, |_, p| {
+        let count = |name: &mail_parser::HeaderName<'_>| {
+            p.headers.iter().filter(|h| &h.name == name).count()
+        };
+        count(&mail_parser::HeaderName::ContentType) > 1
+            || count(&mail_parser::HeaderName::ContentTransferEncoding) > 1
+            || encoded_multipart(p)
+    })
 }
 
 /// Whether some part's Content-Type is `multipart/*` and names a boundary that mail-parser
@@ -366,30 +372,18 @@ fn duplicate_mime_fields(data: &[u8]) -> bool {
 /// value that runs over `boundary=` and sees a leaf. The field has no single meaning (found
 /// by the CI smoke, 2026-12-05).
 fn unread_boundary(data: &[u8]) -> bool {
-    fn walk(msg: &mail_parser::Message<'_>, depth: usize) -> bool {
-        use mail_parser::MimeHeaders;
-        msg.parts.iter().any(|p| {
-            let unread = p.content_type().is_some_and(|ct| {
-                ct.ctype().eq_ignore_ascii_case("multipart") && ct.attribute("boundary").is_none()
-            }) && p.headers.iter().any(|h| {
-                h.name == mail_parser::HeaderName::ContentType
-                    && msg
-                        .raw_message
-                        .get(h.offset_start as usize..h.offset_end as usize)
-                        .is_some_and(|raw| {
-                            raw.windows(8).any(|w| w.eq_ignore_ascii_case(b"boundary"))
-                        })
-            });
-            unread
-                || match &p.body {
-                    mail_parser::PartType::Message(inner) => depth < 8 && walk(inner, depth + 1),
-                    _ => false,
-                }
+    use mail_parser::MimeHeaders;
+    any_part(data, |msg, p| {
+        p.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart") && ct.attribute("boundary").is_none()
+        }) && p.headers.iter().any(|h| {
+            h.name == mail_parser::HeaderName::ContentType
+                && msg
+                    .raw_message
+                    .get(h.offset_start as usize..h.offset_end as usize)
+                    .is_some_and(|raw| raw.windows(8).any(|w| w.eq_ignore_ascii_case(b"boundary")))
         })
-    }
-    mail_parser::MessageParser::default()
-        .parse(data)
-        .is_some_and(|m| walk(&m, 0))
+    })
 }
 
 /// Whether `--boundary` of some multipart occurs other than as a delimiter line under
