@@ -156,6 +156,13 @@ pub(crate) struct RunArgs {
     )]
     pub(crate) signer_cert: Option<PathBuf>,
 
+    /// Read the passphrase of encrypted key files (PKCS#12, ENCRYPTED PRIVATE KEY,
+    /// Proc-Type: 4,ENCRYPTED) from the first line of this file. Without it: the
+    /// SMIME_KEY_PASSWORD environment variable, else a prompt when a terminal is attached.
+    /// There is no option that takes the passphrase itself: others could read it in `ps`.
+    #[arg(long, value_name = "FILE", help_heading = "Keys")]
+    pub(crate) key_password_file: Option<PathBuf>,
+
     /// Which implementation makes RSA signatures.
     #[arg(long, value_enum, default_value = "aws-lc", help_heading = "Keys")]
     pub(crate) key_backend: BackendArg,

@@ -83,6 +83,15 @@ pub(crate) enum CliError {
 
 impl CliError {
     pub(crate) fn exit_code(&self) -> i32 {
+        // A key that needs a passphrase nobody gave is the run's configuration, not its data.
+        if let CliError::Keys(KeyError::PassphraseNeeded { .. })
+        | CliError::Protect {
+            source: ProtectError::Key(KeyError::PassphraseNeeded { .. }),
+            ..
+        } = self
+        {
+            return exit::USAGE;
+        }
         match self {
             CliError::ReadInput { .. } => exit::NO_INPUT,
             CliError::TooLarge { .. } | CliError::TooLargeStream { .. } => exit::DATA_ERR,
@@ -156,6 +165,13 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
              `openssl x509 -in FILE -noout` for a certificate",
         ),
         KeyError::KeyTooLong { .. } => Some("use an RSA key of 2048 to 8192 bits"),
+        KeyError::PassphraseNeeded { .. } => Some(
+            "give the passphrase in SMIME_KEY_PASSWORD or --key-password-file FILE (or run on a \
+             terminal to be asked)",
+        ),
+        KeyError::WrongPassphrase { .. } => {
+            Some("check SMIME_KEY_PASSWORD or the --key-password-file (its first line is used)")
+        }
         KeyError::TooManyCertificates { .. } => Some(
             "keep the certificate and its chain in the file (a few certificates), not a CA bundle",
         ),

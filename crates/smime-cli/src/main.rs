@@ -11,6 +11,7 @@ mod inputs;
 mod journal;
 mod logging;
 mod output;
+mod passphrase;
 mod report;
 mod run;
 mod show;
@@ -184,6 +185,9 @@ fn protector(args: &RunArgs) -> Result<Protector, CliError> {
     }
     if args.dangerous_skip_cert_checks {
         keys = keys.dangerous_skip_certificate_checks();
+    }
+    if let Some(source) = passphrase::source(args.key_password_file.as_deref())? {
+        keys = keys.with_passphrase_source(source);
     }
     warn_exposed_keys(&args.keys);
     let mut options = Options::default();

@@ -90,6 +90,7 @@ pub use file::{FileBuffer, ReadFileError, read_file_limited};
 #[cfg(feature = "aws-lc")]
 pub use keys::AwsLcSigningKey;
 pub use keys::{CertProblem, KeyError, KeyFileKind};
+pub use keys::{EncryptedKeyKind, Passphrase, PassphraseSource};
 pub use keys::{KeyBackend, KeyStore, RecipientKey, Signer};
 pub use keys::{RsaSigningKey, SigningFailure, SigningKey};
 pub use limits::{

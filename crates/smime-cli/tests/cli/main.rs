@@ -11,6 +11,7 @@
 mod cli;
 mod hostile;
 mod operator;
+mod passphrase;
 mod resume;
 mod secrets;
 mod send;

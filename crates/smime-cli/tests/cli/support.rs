@@ -27,6 +27,7 @@ pub fn smime() -> Command {
         "SPARKPOST_HOST",
         "SMIME_CA_FILE",
         "SMIME_LOG",
+        "SMIME_KEY_PASSWORD",
     ] {
         c.env_remove(v);
     }

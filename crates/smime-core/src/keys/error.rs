@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::passphrase::EncryptedKeyKind;
+
 /// Which kind of key file a lookup wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -82,6 +84,23 @@ pub enum KeyError {
         bits: usize,
         /// [`MAX_RSA_BITS`](crate::MAX_RSA_BITS).
         max: usize,
+    },
+    /// The key file is encrypted and no passphrase was available
+    /// ([`KeyStore::with_passphrase_source`](crate::KeyStore::with_passphrase_source)).
+    #[error("{}: is an {kind} and needs a passphrase", path.display())]
+    PassphraseNeeded {
+        /// The key file.
+        path: PathBuf,
+        /// What kind of encrypted file it is.
+        kind: EncryptedKeyKind,
+    },
+    /// The passphrase given does not open the key file.
+    #[error("{}: wrong passphrase for this {kind} (or the file is damaged)", path.display())]
+    WrongPassphrase {
+        /// The key file.
+        path: PathBuf,
+        /// What kind of encrypted file it is.
+        kind: EncryptedKeyKind,
     },
     /// A certificate failed a check before use.
     #[error("{}: certificate for {address} {problem}", path.display())]

@@ -10,8 +10,10 @@
 //! use only what lies below them (`backend`, `private_key`, `signer`).
 mod backend;
 pub(crate) mod certcheck;
+mod encrypted_pem;
 mod error;
 mod key_transport;
+mod passphrase;
 pub(crate) mod pem;
 pub(crate) mod private_key;
 mod signer;
@@ -21,6 +23,7 @@ mod store;
 
 pub use backend::KeyBackend;
 pub use error::{CertProblem, KeyError, KeyFileKind};
+pub use passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::AwsLcSigningKey;

@@ -10,6 +10,19 @@ pub(crate) struct PemBlock {
     pub(crate) der: Zeroizing<Vec<u8>>,
     /// True when the block carries RFC 1421 encryption headers (`Proc-Type: 4,ENCRYPTED`).
     pub(crate) legacy_encrypted: bool,
+    /// The RFC 1421 header lines before the base64 (`Proc-Type`, `DEK-Info`), name and value
+    /// trimmed; empty for RFC 7468 blocks.
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl PemBlock {
+    /// The value of the RFC 1421 header `name` (case-insensitive), if present.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl std::fmt::Debug for PemBlock {
@@ -42,6 +55,7 @@ pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
         };
         let body = &data[body_start..body_end];
         let mut legacy_encrypted = false;
+        let mut headers = Vec::new();
         // Skip RFC 1421 headers ("Name: value" lines before an empty line), if any.
         let text: Vec<u8> = if contains(body, b":") {
             legacy_encrypted = contains(body, b"ENCRYPTED");
@@ -52,7 +66,12 @@ pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
             for line in &mut lines {
                 let trimmed = line.trim_ascii();
                 if in_headers {
-                    if trimmed.is_empty() || contains(trimmed, b":") {
+                    if trimmed.is_empty() {
+                        continue;
+                    }
+                    if let Some(colon) = trimmed.iter().position(|&b| b == b':') {
+                        let text = |b: &[u8]| String::from_utf8_lossy(b.trim_ascii()).into_owned();
+                        headers.push((text(&trimmed[..colon]), text(&trimmed[colon + 1..])));
                         continue;
                     }
                     in_headers = false;
@@ -69,6 +88,7 @@ pub(crate) fn blocks(data: &[u8]) -> Vec<PemBlock> {
             label,
             der,
             legacy_encrypted,
+            headers,
         });
         pos = body_end + end_marker.len();
     }

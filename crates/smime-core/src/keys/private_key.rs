@@ -9,6 +9,8 @@ use pkcs1::DecodeRsaPrivateKey;
 use pkcs8::DecodePrivateKey;
 use zeroize::Zeroizing;
 
+use super::encrypted_pem::{self, EncryptedPemProblem};
+use super::passphrase::{EncryptedKeyKind, Passphrase};
 use super::pem::{self, PemBlock};
 
 /// How the private key was encoded.
@@ -41,16 +43,15 @@ pub(crate) enum KeyFileProblem {
     /// No PEM block, and not a DER private key either.
     #[error("holds no PEM private key and is not a DER RSA private key")]
     NotPemNorDer,
-    /// An `RSA PRIVATE KEY` block with RFC 1421 encryption headers.
-    #[error(
-        "the private key is encrypted (Proc-Type: 4,ENCRYPTED); decrypt it first with `openssl pkey`"
-    )]
-    EncryptedLegacy,
-    /// An `ENCRYPTED PRIVATE KEY` block (PKCS#8 encrypted).
-    #[error(
-        "the private key is encrypted (ENCRYPTED PRIVATE KEY); decrypt it first with `openssl pkey`"
-    )]
-    EncryptedPkcs8,
+    /// An encrypted key, and no passphrase to open it.
+    #[error("is an {0} and needs a passphrase")]
+    NeedsPassphrase(EncryptedKeyKind),
+    /// The passphrase does not open the encrypted key.
+    #[error("is an {0}, and the passphrase given does not open it (or the file is damaged)")]
+    WrongPassphrase(EncryptedKeyKind),
+    /// An encrypted key whose encryption we cannot undo (the text says which and why).
+    #[error("is an {0} that cannot be opened: {1}")]
+    Encryption(EncryptedKeyKind, String),
     /// An `EC PRIVATE KEY` block.
     #[error("holds an EC key; only RSA keys are supported")]
     Ec,
@@ -61,20 +62,24 @@ pub(crate) enum KeyFileProblem {
 
 /// The private key in `data`, the contents of a key file: the first `PRIVATE KEY` or
 /// `RSA PRIVATE KEY` PEM block, or, when there is no PEM block at all, `data` itself as DER
-/// (PKCS#8, else RSA PKCS#1). A file that also holds an encrypted or an EC private key block
-/// is refused rather than guessed at.
+/// (PKCS#8, else RSA PKCS#1). Encrypted keys are refused ([`KeyFileProblem::NeedsPassphrase`]):
+/// the key store opens them with [`private_key_in`]. A file that also holds an EC private
+/// key block is refused rather than guessed at.
 ///
 /// # Errors
 /// [`KeyFileProblem`] when there is no such key.
 pub(crate) fn rsa_private_key(data: &[u8]) -> Result<PrivateKeyDer, KeyFileProblem> {
-    rsa_private_key_in(data, &pem::blocks(data))
+    private_key_in(data, &pem::blocks(data), &mut |_| None)
 }
 
 /// [`rsa_private_key`] over the PEM blocks of `data`, already decoded by the caller (the key
-/// store takes the certificates from them too).
-pub(crate) fn rsa_private_key_in(
+/// store takes the certificates from them too). An encrypted block (`ENCRYPTED PRIVATE KEY`,
+/// or `RSA PRIVATE KEY` with `Proc-Type: 4,ENCRYPTED`) is decrypted with what `passphrase`
+/// returns for its kind; it is called once at most.
+pub(crate) fn private_key_in(
     data: &[u8],
     blocks: &[PemBlock],
+    passphrase: &mut dyn FnMut(EncryptedKeyKind) -> Option<Passphrase>,
 ) -> Result<PrivateKeyDer, KeyFileProblem> {
     if blocks.is_empty() {
         if let Some(label) = pem::unterminated(data) {
@@ -94,28 +99,61 @@ pub(crate) fn rsa_private_key_in(
             in_pem: false,
         });
     }
-    let mut key: Option<(&PemBlock, KeyFormat)> = None;
-    for block in blocks {
-        match block.label.as_str() {
-            "PRIVATE KEY" if key.is_none() => key = Some((block, KeyFormat::Pkcs8)),
-            "RSA PRIVATE KEY" if key.is_none() => {
-                if block.legacy_encrypted {
-                    return Err(KeyFileProblem::EncryptedLegacy);
-                }
-                key = Some((block, KeyFormat::Pkcs1));
-            }
-            "ENCRYPTED PRIVATE KEY" => return Err(KeyFileProblem::EncryptedPkcs8),
-            "EC PRIVATE KEY" => return Err(KeyFileProblem::Ec),
-            _ => {}
-        }
+    if blocks.iter().any(|b| b.label == "EC PRIVATE KEY") {
+        return Err(KeyFileProblem::Ec);
     }
-    let (block, format) = key.ok_or(KeyFileProblem::NoKey)?;
-    Ok(PrivateKeyDer {
+    let block = blocks
+        .iter()
+        .find(|b| {
+            matches!(
+                b.label.as_str(),
+                "PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY"
+            )
+        })
+        .ok_or(KeyFileProblem::NoKey)?;
+    let (kind, format) = match block.label.as_str() {
+        "PRIVATE KEY" => (None, KeyFormat::Pkcs8),
+        "ENCRYPTED PRIVATE KEY" => (Some(EncryptedKeyKind::Pkcs8), KeyFormat::Pkcs8),
+        _ if block.legacy_encrypted => (Some(EncryptedKeyKind::TraditionalPem), KeyFormat::Pkcs1),
+        _ => (None, KeyFormat::Pkcs1),
+    };
+    let der = match kind {
         // A copy the size of the key, wiped like the block's own.
-        der: block.der.clone(),
+        None => block.der.clone(),
+        Some(kind) => {
+            let pass = passphrase(kind).ok_or(KeyFileProblem::NeedsPassphrase(kind))?;
+            decrypt(block, kind, &pass)?
+        }
+    };
+    Ok(PrivateKeyDer {
+        der,
         format,
         in_pem: true,
     })
+}
+
+/// The DER inside an encrypted block of `kind`.
+fn decrypt(
+    block: &PemBlock,
+    kind: EncryptedKeyKind,
+    pass: &Passphrase,
+) -> Result<Zeroizing<Vec<u8>>, KeyFileProblem> {
+    match kind {
+        EncryptedKeyKind::TraditionalPem => {
+            encrypted_pem::decrypt(block, pass.as_bytes()).map_err(|e| match e {
+                EncryptedPemProblem::WrongPassphrase => KeyFileProblem::WrongPassphrase(kind),
+                other => KeyFileProblem::Encryption(kind, other.to_string()),
+            })
+        }
+        _ => {
+            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&block.der)
+                .map_err(|e| KeyFileProblem::Encryption(kind, e.to_string()))?;
+            let doc = info
+                .decrypt(pass.as_bytes())
+                .map_err(|_| KeyFileProblem::WrongPassphrase(kind))?;
+            Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+        }
+    }
 }
 
 impl PrivateKeyDer {
@@ -174,11 +212,11 @@ mod tests {
             ),
             (
                 block("RSA PRIVATE KEY", "Proc-Type: 4,ENCRYPTED\n\nAAAA"),
-                KeyFileProblem::EncryptedLegacy,
+                KeyFileProblem::NeedsPassphrase(EncryptedKeyKind::TraditionalPem),
             ),
             (
                 block("ENCRYPTED PRIVATE KEY", "AAAA"),
-                KeyFileProblem::EncryptedPkcs8,
+                KeyFileProblem::NeedsPassphrase(EncryptedKeyKind::Pkcs8),
             ),
             (block("EC PRIVATE KEY", "AAAA"), KeyFileProblem::Ec),
             (block("CERTIFICATE", "AAAA"), KeyFileProblem::NoKey),
@@ -190,10 +228,10 @@ mod tests {
                 String::from_utf8_lossy(&data)
             );
         }
-        // A key first does not excuse an encrypted one later.
+        // A key first does not excuse an EC one later.
         let mut both = block("PRIVATE KEY", "AAAA");
-        both.extend(block("ENCRYPTED PRIVATE KEY", "AAAA"));
-        assert_eq!(problem(&both), KeyFileProblem::EncryptedPkcs8);
+        both.extend(block("EC PRIVATE KEY", "AAAA"));
+        assert_eq!(problem(&both), KeyFileProblem::Ec);
     }
 
     #[test]

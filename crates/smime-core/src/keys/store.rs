@@ -16,8 +16,9 @@ use super::backend::KeyBackend;
 use super::certcheck::{self, Purpose};
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::key_transport::KeyWrap;
+use super::passphrase::{Passphrase, PassphraseSource};
 use super::pem::{self, PemBlock};
-use super::private_key::{self, PrivateKeyDer};
+use super::private_key::{self, KeyFileProblem, PrivateKeyDer};
 use super::signer::SigningKey;
 use crate::file::{ReadFileError, read_file_limited};
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
@@ -125,6 +126,9 @@ pub struct KeyStore {
     recipient_paths: HashMap<String, PathBuf>,
     check_certificates: bool,
     backend: KeyBackend,
+    passphrases: Option<Arc<dyn PassphraseSource>>,
+    /// Key files read so far (decrypted once per run), by path.
+    key_files: Mutex<HashMap<PathBuf, Arc<KeyFile>>>,
     signers: Mutex<HashMap<String, Arc<Signer>>>,
     recipients: Mutex<HashMap<String, Arc<RecipientKey>>>,
 }
@@ -136,6 +140,7 @@ impl std::fmt::Debug for KeyStore {
             .field("files", &self.index.len())
             .field("check_certificates", &self.check_certificates)
             .field("backend", &self.backend)
+            .field("passphrase_source", &self.passphrases.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +172,8 @@ impl KeyStore {
             recipient_paths: HashMap::new(),
             check_certificates: true,
             backend: KeyBackend::default(),
+            passphrases: None,
+            key_files: Mutex::new(HashMap::new()),
             signers: Mutex::new(HashMap::new()),
             recipients: Mutex::new(HashMap::new()),
         })
@@ -200,6 +207,21 @@ impl KeyStore {
     pub fn with_recipient_cert_file(mut self, address: &str, path: impl Into<PathBuf>) -> Self {
         self.recipient_paths
             .insert(address.to_ascii_lowercase(), path.into());
+        self
+    }
+
+    /// Opens encrypted key files with this passphrase.
+    #[must_use]
+    pub fn with_passphrase(self, passphrase: Passphrase) -> Self {
+        self.with_passphrase_source(Arc::new(passphrase))
+    }
+
+    /// Asks `source` for the passphrase of an encrypted key file, once per file: what it
+    /// opens is kept for the rest of the run. Without a source, an encrypted key file fails
+    /// with [`KeyError::PassphraseNeeded`].
+    #[must_use]
+    pub fn with_passphrase_source(mut self, source: Arc<dyn PassphraseSource>) -> Self {
+        self.passphrases = Some(source);
         self
     }
 
@@ -269,8 +291,9 @@ impl KeyStore {
                         .find(address, "pem")
                         .ok_or_else(|| self.not_found(KeyFileKind::SenderKey, address, "pem"))?,
                 };
-                let (key, in_file) = load_private_key(&path, self.backend)?;
-                certs.extend(in_file.into_iter().map(|c| (c, path.clone())));
+                let file = self.key_file(&path)?;
+                certs.extend(file.certs.iter().map(|c| (c.clone(), path.clone())));
+                let key = Arc::clone(&file.key);
                 (key, Some(path))
             }
         };
@@ -512,53 +535,91 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     })
 }
 
-/// Reads a private key file with `backend`: PKCS#8 or PKCS#1 PEM (text around the block
-/// tolerated), or DER. Returns the key and any certificates the file also holds.
-fn load_private_key(
-    path: &Path,
-    backend: KeyBackend,
-) -> Result<(Arc<dyn SigningKey>, Vec<Certificate>), KeyError> {
-    let invalid = |reason| KeyError::Invalid {
-        path: path.to_owned(),
-        reason,
-    };
-    let data = read_limited(path)?;
-    let (key, certs) = parse_key_file(path, &data)?;
-    // The size first: a huge key is slow to load and slower to use (no certificate check
-    // turns this off: it bounds the work, it is not a trust decision).
-    if let Some(bits) = key.rsa_bits()
-        && bits > MAX_RSA_BITS
-    {
-        return Err(KeyError::KeyTooLong {
-            path: path.to_owned(),
-            bits,
-            max: MAX_RSA_BITS,
-        });
-    }
-    let key = backend.signing_key(&key).map_err(invalid)?;
-    Ok((key, certs))
+/// A key file as read: its private key, loaded, and the certificates beside it.
+struct KeyFile {
+    key: Arc<dyn SigningKey>,
+    certs: Vec<Certificate>,
 }
 
-/// The private key of a key file (see [`private_key::rsa_private_key`]) and the certificates
-/// beside it.
-fn parse_key_file(path: &Path, data: &[u8]) -> Result<(PrivateKeyDer, Vec<Certificate>), KeyError> {
-    let invalid = |reason: String| KeyError::Invalid {
-        path: path.to_owned(),
-        reason,
-    };
-    let blocks = pem::blocks(data);
-    let is_cert = |b: &&PemBlock| b.label == "CERTIFICATE";
-    check_cert_count(path, blocks.iter().filter(is_cert).count())?;
-    let key = private_key::rsa_private_key_in(data, &blocks).map_err(|p| invalid(p.to_string()))?;
-    let certs = blocks
-        .iter()
-        .filter(is_cert)
-        .map(|b| {
-            Certificate::from_der(&b.der)
-                .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok((key, certs))
+impl KeyStore {
+    /// The key file at `path`, read (and decrypted) on first use and kept.
+    fn key_file(&self, path: &Path) -> Result<Arc<KeyFile>, KeyError> {
+        if let Some(file) = lock(&self.key_files).get(path) {
+            return Ok(Arc::clone(file));
+        }
+        let file = Arc::new(self.load_key_file(path)?);
+        lock(&self.key_files).insert(path.to_owned(), Arc::clone(&file));
+        Ok(file)
+    }
+
+    /// Reads a private key file with the store's backend: PKCS#8 or PKCS#1 PEM (text around
+    /// the block tolerated, encrypted or not), or DER.
+    fn load_key_file(&self, path: &Path) -> Result<KeyFile, KeyError> {
+        let invalid = |reason| KeyError::Invalid {
+            path: path.to_owned(),
+            reason,
+        };
+        let data = read_limited(path)?;
+        let (key, certs) = self.parse_key_file(path, &data)?;
+        // The size first: a huge key is slow to load and slower to use (no certificate check
+        // turns this off: it bounds the work, it is not a trust decision).
+        if let Some(bits) = key.rsa_bits()
+            && bits > MAX_RSA_BITS
+        {
+            return Err(KeyError::KeyTooLong {
+                path: path.to_owned(),
+                bits,
+                max: MAX_RSA_BITS,
+            });
+        }
+        let key = self.backend.signing_key(&key).map_err(invalid)?;
+        Ok(KeyFile { key, certs })
+    }
+
+    /// The private key of a key file (see [`private_key::private_key_in`]) and the
+    /// certificates beside it.
+    fn parse_key_file(
+        &self,
+        path: &Path,
+        data: &[u8],
+    ) -> Result<(PrivateKeyDer, Vec<Certificate>), KeyError> {
+        let invalid = |reason: String| KeyError::Invalid {
+            path: path.to_owned(),
+            reason,
+        };
+        let blocks = pem::blocks(data);
+        let is_cert = |b: &&PemBlock| b.label == "CERTIFICATE";
+        check_cert_count(path, blocks.iter().filter(is_cert).count())?;
+        let mut ask = |kind| {
+            self.passphrases
+                .as_ref()
+                .and_then(|s| s.passphrase(path, kind))
+        };
+        let key = private_key::private_key_in(data, &blocks, &mut ask)
+            .map_err(|p| key_file_error(path, p))?;
+        let certs = blocks
+            .iter()
+            .filter(is_cert)
+            .map(|b| {
+                Certificate::from_der(&b.der)
+                    .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((key, certs))
+    }
+}
+
+/// A key file's problem as the store's error.
+fn key_file_error(path: &Path, problem: KeyFileProblem) -> KeyError {
+    let path = path.to_owned();
+    match problem {
+        KeyFileProblem::NeedsPassphrase(kind) => KeyError::PassphraseNeeded { path, kind },
+        KeyFileProblem::WrongPassphrase(kind) => KeyError::WrongPassphrase { path, kind },
+        other => KeyError::Invalid {
+            path,
+            reason: other.to_string(),
+        },
+    }
 }
 
 /// Every certificate in a file: PEM blocks (text around them tolerated), else one DER.

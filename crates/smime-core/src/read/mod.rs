@@ -441,9 +441,9 @@ fn parse_private_key(data: &[u8]) -> Result<rsa::PrivateKey, ReadError> {
     let found = rsa_private_key(data).map_err(|problem| {
         err(match problem {
             KeyFileProblem::Truncated(_) | KeyFileProblem::NotPemNorDer => neither,
-            KeyFileProblem::EncryptedLegacy | KeyFileProblem::EncryptedPkcs8 => {
-                "the private key is encrypted; decrypt it first"
-            }
+            KeyFileProblem::NeedsPassphrase(_)
+            | KeyFileProblem::WrongPassphrase(_)
+            | KeyFileProblem::Encryption(..) => "the private key is encrypted; decrypt it first",
             KeyFileProblem::Ec => "the private key is an EC key; only RSA keys are supported",
             KeyFileProblem::NoKey => "no private key block",
         })

@@ -195,3 +195,62 @@ fn debug_output_holds_no_key_material() {
         assert!(longest_run < 40, "{dbg}");
     }
 }
+
+/// Counts how often the store asks, and answers `test`.
+#[derive(Debug, Default)]
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl smime_core::PassphraseSource for Counting {
+    fn passphrase(
+        &self,
+        _file: &std::path::Path,
+        _kind: smime_core::EncryptedKeyKind,
+    ) -> Option<smime_core::Passphrase> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Some(smime_core::Passphrase::new("test".into()))
+    }
+}
+
+#[test]
+fn an_encrypted_key_file_is_opened_once_per_run() {
+    let file = smime_testkit::repo_root().join("testdata/pki/encrypted/alice-trad-aes256.pem");
+    let source = Arc::new(Counting::default());
+    // One key file for every sender (what --signer-key does); checks off so that Bob may
+    // sign with Alice's certificate: the point is how often the file is decrypted.
+    let keys = KeyStore::open(keys_dir())
+        .unwrap()
+        .with_signer_key_file(&file)
+        .with_passphrase_source(source.clone())
+        .dangerous_skip_certificate_checks();
+    keys.signer("alice@example.com", now()).unwrap();
+    keys.signer("bob@example.net", now()).unwrap();
+    keys.signer("carol@example.org", now()).unwrap();
+    assert_eq!(source.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn an_encrypted_key_without_or_with_a_wrong_passphrase_is_named() {
+    let file = smime_testkit::repo_root().join("testdata/pki/encrypted/alice-pkcs8-aes256.pem");
+    let keys = KeyStore::open(keys_dir())
+        .unwrap()
+        .with_signer_key_file(&file);
+    let err = keys.signer("alice@example.com", now()).unwrap_err();
+    assert!(
+        matches!(&err, KeyError::PassphraseNeeded { path, kind: smime_core::EncryptedKeyKind::Pkcs8 } if path == &file),
+        "{err:?}"
+    );
+    let keys = KeyStore::open(keys_dir())
+        .unwrap()
+        .with_signer_key_file(&file)
+        .with_passphrase(smime_core::Passphrase::new("nope-4711".into()));
+    let err = keys.signer("alice@example.com", now()).unwrap_err();
+    assert!(matches!(err, KeyError::WrongPassphrase { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("nope-4711"));
+    // The right one opens it, and the certificates beside the key are used.
+    let keys = KeyStore::open(keys_dir())
+        .unwrap()
+        .with_signer_key_file(&file)
+        .with_passphrase(smime_core::Passphrase::new("test".into()));
+    let s = keys.signer("alice@example.com", now()).unwrap();
+    assert_eq!(s.chain().len(), 1);
+}
