@@ -176,7 +176,13 @@ cat "$work/other.key" bad/mismatch@example.com.crt intermediate.crt >bad/mismatc
 # ---------------------------------------------------------------------------------------------
 mkdir -p "$repo/demo/keys"
 cp ca.crt "$repo/demo/ca.crt"
-cp keys/alice@example.com.pem keys/alice@example.com.crt keys/bob@example.net.crt "$repo/demo/keys/"
+cp keys/alice@example.com.crt keys/bob@example.net.crt "$repo/demo/keys/"
+# The first line marks the key as published on purpose: smime does not warn that others can
+# read it (a fresh clone has no 0600); real keys still get the warning.
+{
+    echo "TEST-ONLY key of the smime demo, published with the source: never use it for real mail."
+    cat keys/alice@example.com.pem
+} >"$repo/demo/keys/alice@example.com.pem"
 
 # Sanity checks: the chain verifies for every good certificate, and the dates are the ones asked.
 for addr in "${GOOD[@]}"; do

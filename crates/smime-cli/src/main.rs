@@ -215,7 +215,7 @@ fn warn_exposed_keys(dir: &std::path::Path) {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("pem")))
-        .filter(|p| target::is_exposed(p))
+        .filter(|p| target::is_exposed(p) && !target::is_published_test_key(p))
         .count();
     if exposed > 0 {
         eprintln!(

@@ -67,13 +67,27 @@ fn secret_from_file(path: &Path) -> Result<Secret, CliError> {
 
 /// Warns on standard error when a key or credentials file is readable by group or others.
 pub(crate) fn warn_if_exposed(path: &Path) {
-    if is_exposed(path) {
+    if is_exposed(path) && !is_published_test_key(path) {
         eprintln!(
             "smime: warning: {} can be read by group or others (chmod 600 {})",
             path.display(),
             path.display()
         );
     }
+}
+
+/// The first line of a key file that is published on purpose (the demo's TEST-ONLY keys): a
+/// copy that others can read is no leak, and a fresh clone (git does not keep `0600`) should
+/// not start with a warning.
+const PUBLISHED_TEST_KEY: &[u8] = b"TEST-ONLY";
+
+/// True when the file starts with [`PUBLISHED_TEST_KEY`].
+pub(crate) fn is_published_test_key(path: &Path) -> bool {
+    use std::io::Read;
+    let mut start = [0u8; PUBLISHED_TEST_KEY.len()];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut start))
+        .is_ok_and(|()| start == PUBLISHED_TEST_KEY)
 }
 
 /// True when group or others may read the file.

@@ -146,3 +146,34 @@ fn usage_errors_exit_2() {
         assert!(text.contains(flag), "--help lacks {flag}");
     }
 }
+
+/// The README's demo on a fresh clone (git keeps no `0600`): the TEST-ONLY demo key is
+/// published on purpose and gets no warning; the same key without its marker line does.
+#[cfg(unix)]
+#[test]
+fn the_demo_key_is_not_warned_about_but_a_real_readable_key_is() {
+    use std::os::unix::fs::PermissionsExt;
+    let demo = smime_testkit::repo_root().join("demo");
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    for f in std::fs::read_dir(demo.join("keys")).unwrap() {
+        let f = f.unwrap().path();
+        let to = keys.join(f.file_name().unwrap());
+        std::fs::copy(&f, &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let message = demo.join("message.eml").display().to_string();
+    let keys_arg = keys.display().to_string();
+    let args = ["--keys", &keys_arg, "--sign", "--encrypt", &message];
+    let err = crate::support::exit_with(&smime(&args), 0);
+    assert!(!err.contains("warning"), "{err}");
+
+    let key = keys.join("alice@example.com.pem");
+    let text = std::fs::read_to_string(&key).unwrap();
+    let (marker, rest) = text.split_once('\n').unwrap();
+    assert!(marker.starts_with("TEST-ONLY"), "{marker}");
+    std::fs::write(&key, rest).unwrap();
+    let err = crate::support::exit_with(&smime(&args), 0);
+    assert!(err.contains("can be read by group or others"), "{err}");
+}
