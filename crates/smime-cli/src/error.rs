@@ -165,6 +165,9 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
              `openssl x509 -in FILE -noout` for a certificate",
         ),
         KeyError::KeyTooLong { .. } => Some("use an RSA key of 2048 to 8192 bits"),
+        KeyError::SignerCertMismatch { .. } => {
+            Some("give --signer-cert the certificate of the --signer-key key (its first block)")
+        }
         KeyError::PassphraseNeeded { .. } => Some(
             "give the passphrase in SMIME_KEY_PASSWORD or --key-password-file FILE (or run on a \
              terminal to be asked)",

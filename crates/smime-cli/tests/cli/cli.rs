@@ -177,3 +177,55 @@ fn the_demo_key_is_not_warned_about_but_a_real_readable_key_is() {
     let err = crate::support::exit_with(&smime(&args), 0);
     assert!(err.contains("can be read by group or others"), "{err}");
 }
+
+/// `--signer-cert` names the certificate that signs, even when the key file holds one too
+/// (a renewal: same key, new certificate); one that is not the key's is refused, naming both
+/// files.
+#[test]
+fn signer_cert_is_the_certificate_that_signs() {
+    let pki = smime_testkit::repo_root().join("testdata/pki");
+    let key = keys_dir()
+        .join("alice@example.com.pem")
+        .display()
+        .to_string();
+    let renewed = pki
+        .join("encrypted/alice-renewed.crt")
+        .display()
+        .to_string();
+    let message = corpus("plain.eml");
+    let signed = smime(&[
+        "--sign",
+        "--signer-key",
+        &key,
+        "--signer-cert",
+        &renewed,
+        &message,
+    ]);
+    let err = crate::support::exit_with(&signed, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "signed.eml", &signed.stdout);
+    let shown = smime(&["show", "--json", &file]);
+    let json: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let serial = &json["root"]["cms"]["signed"]["signers"][0]["id"]["serial"];
+    assert_eq!(
+        serial, "1092",
+        "the renewed certificate (serial 4242) signs: {err}"
+    );
+
+    let bob = keys_dir().join("bob@example.net.crt").display().to_string();
+    let out = smime(&[
+        "--sign",
+        "--signer-key",
+        &key,
+        "--signer-cert",
+        &bob,
+        &message,
+    ]);
+    let err = errors(&out);
+    assert_eq!(out.status.code(), Some(65), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("bob@example.net.crt") && err.contains("alice@example.com.pem"),
+        "{err}"
+    );
+}

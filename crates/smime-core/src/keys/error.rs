@@ -102,6 +102,20 @@ pub enum KeyError {
         /// What kind of encrypted file it is.
         kind: EncryptedKeyKind,
     },
+    /// The signer's certificate file given
+    /// ([`KeyStore::with_signer_cert_file`](crate::KeyStore::with_signer_cert_file)) does not
+    /// belong to the signing key.
+    #[error(
+        "{}: this certificate does not belong to the signing key{}",
+        cert.display(),
+        key.as_ref().map(|k| format!(" in {}", k.display())).unwrap_or_default()
+    )]
+    SignerCertMismatch {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file, `None` for a key given in memory.
+        key: Option<PathBuf>,
+    },
     /// A certificate failed a check before use.
     #[error("{}: certificate for {address} {problem}", path.display())]
     Rejected {

@@ -314,13 +314,30 @@ impl KeyStore {
             path: key_path.clone().unwrap_or_default(),
             reason: format!("cannot read the public half of the signing key: {e}"),
         })?;
-        let matching = certs.iter().position(|(c, _)| {
+        let belongs = |c: &Certificate| {
             c.tbs_certificate()
                 .subject_public_key_info()
                 .subject_public_key
                 .raw_bytes()
                 == public.as_slice()
-        });
+        };
+        // A certificate file named by the caller holds the certificate that signs (its first
+        // one): it must belong to the key, even when the key file carries a certificate too.
+        let matching = match &self.signer_cert_path {
+            Some(named) => {
+                let at = certs.iter().position(|(_, p)| p == named);
+                match at {
+                    Some(at) if belongs(&certs[at].0) => Some(at),
+                    _ => {
+                        return Err(KeyError::SignerCertMismatch {
+                            cert: named.clone(),
+                            key: key_path,
+                        });
+                    }
+                }
+            }
+            None => certs.iter().position(|(c, _)| belongs(c)),
+        };
         let Some(at) = matching else {
             let (_, path) = &certs[0];
             return Err(KeyError::Rejected {
