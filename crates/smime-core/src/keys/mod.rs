@@ -10,6 +10,7 @@
 //! use only what lies below them (`backend`, `private_key`, `signer`).
 mod backend;
 pub(crate) mod certcheck;
+mod certfile;
 mod encrypted_pem;
 mod error;
 mod key_transport;

@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 
 use super::backend::KeyBackend;
 use super::certcheck::{self, Purpose};
+use super::certfile::{self, CertFileProblem};
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::key_transport::KeyWrap;
 use super::passphrase::{Passphrase, PassphraseSource};
@@ -639,39 +640,20 @@ fn key_file_error(path: &Path, problem: KeyFileProblem) -> KeyError {
     }
 }
 
-/// Every certificate in a file: PEM blocks (text around them tolerated), else one DER.
+/// Every certificate in a file, in any of the forms [`certfile`] reads.
 pub(crate) fn load_certificates(path: &Path) -> Result<Vec<Certificate>, KeyError> {
     let data = read_limited(path)?;
-    let invalid = |reason: String| KeyError::Invalid {
-        path: path.to_owned(),
-        reason,
-    };
-    let blocks = pem::blocks(&data);
-    if blocks.is_empty() {
-        if let Some(label) = pem::unterminated(&data) {
-            return Err(invalid(format!(
-                "its {label} PEM block has no END line: the file is truncated"
-            )));
-        }
-        return Certificate::from_der(&data)
-            .map(|c| vec![c])
-            .map_err(|_| invalid("holds no PEM certificate and is not a DER certificate".into()));
-    }
-    let is_cert = |b: &pem::PemBlock| b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE";
-    check_cert_count(path, blocks.iter().filter(|b| is_cert(b)).count())?;
-    let mut certs = Vec::new();
-    for block in blocks {
-        if is_cert(&block) {
-            certs.push(
-                Certificate::from_der(&block.der)
-                    .map_err(|e| invalid(format!("a CERTIFICATE block cannot be read ({e})")))?,
-            );
-        }
-    }
-    if certs.is_empty() {
-        return Err(invalid("holds no certificate".into()));
-    }
-    Ok(certs)
+    certfile::certificates(&data).map_err(|problem| match problem {
+        CertFileProblem::TooMany(count) => KeyError::TooManyCertificates {
+            path: path.to_owned(),
+            count,
+            limit: MAX_CERTS_PER_FILE,
+        },
+        other => KeyError::Invalid {
+            path: path.to_owned(),
+            reason: other.to_string(),
+        },
+    })
 }
 
 fn certificates_in_pem(path: &Path, data: &[u8]) -> Result<Vec<Certificate>, KeyError> {
