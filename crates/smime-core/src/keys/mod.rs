@@ -11,6 +11,7 @@
 mod backend;
 pub(crate) mod certcheck;
 mod certfile;
+mod directory;
 mod encrypted_pem;
 mod error;
 mod key_transport;

@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 use super::backend::KeyBackend;
 use super::certcheck::{self, Purpose};
 use super::certfile::{self, CertFileProblem};
+use super::directory::Directory;
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::key_transport::KeyWrap;
 use super::passphrase::{Passphrase, PassphraseSource};
@@ -118,9 +119,8 @@ fn issuer_and_serial(cert: &Certificate) -> IssuerAndSerialNumber {
 /// Each file is read and checked once; later lookups for the same address are served from
 /// memory, so one store serves any number of messages (and threads).
 pub struct KeyStore {
-    dir: PathBuf,
-    /// Lowercased file name → path, for the files in `dir`.
-    index: HashMap<String, PathBuf>,
+    /// The keys directory's files, by name and by the addresses of their certificates.
+    directory: Directory,
     signer_key_path: Option<PathBuf>,
     signer_cert_path: Option<PathBuf>,
     custom_signer: Option<Arc<dyn SigningKey>>,
@@ -137,8 +137,7 @@ pub struct KeyStore {
 impl std::fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyStore")
-            .field("dir", &self.dir)
-            .field("files", &self.index.len())
+            .field("directory", &self.directory)
             .field("check_certificates", &self.check_certificates)
             .field("backend", &self.backend)
             .field("passphrase_source", &self.passphrases.is_some())
@@ -153,20 +152,12 @@ impl KeyStore {
     /// [`KeyError::Dir`] when the directory cannot be listed.
     pub fn open(dir: impl Into<PathBuf>) -> Result<KeyStore, KeyError> {
         let dir = dir.into();
-        let entries = std::fs::read_dir(&dir).map_err(|source| KeyError::Dir {
+        let directory = Directory::open(dir.clone()).map_err(|source| KeyError::Dir {
             dir: dir.clone(),
             source,
         })?;
-        let mut index = HashMap::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_lowercase();
-            if name.ends_with(".pem") || name.ends_with(".crt") {
-                index.entry(name).or_insert_with(|| entry.path());
-            }
-        }
         Ok(KeyStore {
-            dir,
-            index,
+            directory,
             signer_key_path: None,
             signer_cert_path: None,
             custom_signer: None,
@@ -245,20 +236,18 @@ impl KeyStore {
 
     /// The directory searched.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.directory.path()
     }
 
     fn find(&self, address: &str, ext: &str) -> Option<PathBuf> {
-        self.index
-            .get(&format!("{}.{ext}", address.to_ascii_lowercase()))
-            .cloned()
+        self.directory.find(address, ext)
     }
 
     fn not_found(&self, kind: KeyFileKind, address: &str, ext: &str) -> KeyError {
         KeyError::NotFound {
             kind,
             file: format!("{address}.{ext}"),
-            dir: self.dir.clone(),
+            dir: self.dir().to_owned(),
         }
     }
 
@@ -289,7 +278,8 @@ impl KeyStore {
                 let path = match &self.signer_key_path {
                     Some(p) => p.clone(),
                     None => self
-                        .find(address, "pem")
+                        .directory
+                        .find_key(address)
                         .ok_or_else(|| self.not_found(KeyFileKind::SenderKey, address, "pem"))?,
                 };
                 let file = self.key_file(&path)?;
@@ -298,12 +288,16 @@ impl KeyStore {
                 (key, Some(path))
             }
         };
-        // Certificates: the explicit file, else `<address>.crt`, plus any in the key file.
-        let cert_file = match &self.signer_cert_path {
-            Some(p) => Some(p.clone()),
-            None => self.find(address, "crt"),
+        // Certificates: the explicit file, else every file with a certificate for the address
+        // (`<address>.crt` first), plus any in the key file.
+        let cert_files = match &self.signer_cert_path {
+            Some(p) => vec![p.clone()],
+            None => self.directory.certificate_files(address),
         };
-        if let Some(path) = &cert_file {
+        for path in &cert_files {
+            if Some(path) == key_path.as_ref() {
+                continue; // its certificates are in already
+            }
             for c in load_certificates(path)? {
                 certs.push((c, path.clone()));
             }
@@ -431,8 +425,8 @@ impl KeyStore {
         let mut files: Vec<PathBuf> = Vec::new();
         if let Some(p) = self.recipient_paths.get(&lookup) {
             files.push(p.clone());
-        } else if let Some(p) = self.find(address, "crt") {
-            files.push(p);
+        } else {
+            files.extend(self.directory.certificate_files(address));
         }
         if is_sender {
             if let Some(p) = &self.signer_cert_path {
@@ -452,6 +446,8 @@ impl KeyStore {
         }
         let mut first_problem: Option<KeyError> = None;
         let mut any_cert = false;
+        let mut best: Option<(Certificate, _, PathBuf)> = None;
+        let mut passed_over = 0usize;
         for path in &files {
             let certs = if path
                 .extension()
@@ -473,15 +469,15 @@ impl KeyStore {
                 };
                 match outcome {
                     Ok(public) => {
-                        let key = Arc::new(RecipientKey {
-                            address: address.to_owned(),
-                            wrap: KeyWrap::new(&cert, self.backend),
-                            cert,
-                            public,
-                            path: path.clone(),
-                        });
-                        lock(&self.recipients).insert(lookup, Arc::clone(&key));
-                        return Ok(Some(key));
+                        // Of several usable certificates, the one valid longest.
+                        let until = not_after(&cert);
+                        let better = best.as_ref().is_none_or(|(c, ..)| until > not_after(c));
+                        if best.as_ref().is_some_and(|(c, ..)| *c != cert) {
+                            passed_over += 1;
+                        }
+                        if better {
+                            best = Some((cert, public, path.clone()));
+                        }
                     }
                     Err(problem) => {
                         // Keep the most useful failure: one for this address beats a mismatch.
@@ -504,6 +500,26 @@ impl KeyStore {
                 }
             }
         }
+        if let Some((cert, public, path)) = best {
+            if passed_over > 0 {
+                tracing::info!(
+                    address,
+                    file = %path.display(),
+                    valid_until = %cert.tbs_certificate().validity().not_after,
+                    others = passed_over,
+                    "several usable certificates for the address: using the one valid longest"
+                );
+            }
+            let key = Arc::new(RecipientKey {
+                address: address.to_owned(),
+                wrap: KeyWrap::new(&cert, self.backend),
+                cert,
+                public,
+                path,
+            });
+            lock(&self.recipients).insert(lookup, Arc::clone(&key));
+            return Ok(Some(key));
+        }
         match first_problem {
             Some(e) => Err(e),
             None if !any_cert => Err(KeyError::Invalid {
@@ -513,6 +529,11 @@ impl KeyStore {
             None => Ok(None),
         }
     }
+}
+
+/// When a certificate stops being valid.
+fn not_after(cert: &Certificate) -> SystemTime {
+    cert.tbs_certificate().validity().not_after.to_system_time()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -254,3 +254,64 @@ fn an_encrypted_key_without_or_with_a_wrong_passphrase_is_named() {
     let s = keys.signer("alice@example.com", now()).unwrap();
     assert_eq!(s.chain().len(), 1);
 }
+
+/// A keys directory holding `files` (name → source under testdata/pki).
+fn keys_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = smime_testkit::repo_root().join("testdata/pki");
+    for (name, source) in files {
+        std::fs::copy(pki.join(source), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+fn serial(r: &smime_core::RecipientKey) -> String {
+    r.certificate()
+        .tbs_certificate()
+        .serial_number()
+        .to_string()
+}
+
+#[test]
+fn recipients_are_found_by_the_addresses_inside_any_certificate_file() {
+    for (name, source) in [
+        ("team-bundle.p7b", "certfiles/alice-chain.p7b"),
+        ("a.p7c", "certfiles/alice-chain.p7c"),
+        ("streamed.p7b", "certfiles/alice-chain-ber.p7b"),
+        ("smith_a.cer", "certfiles/alice.cer"),
+        ("chain.pem", "certfiles/alice-chain.pem"),
+    ] {
+        let dir = keys_with(&[(name, source)]);
+        let keys = KeyStore::open(dir.path()).unwrap();
+        let r = keys
+            .recipient("Alice@Example.COM", now())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(r.path().ends_with(name), "{name}: {}", r.path().display());
+        assert_eq!(serial(&r), "10:02", "{name}");
+        // Nobody else is in there.
+        assert!(keys.recipient("bob@example.net", now()).is_err(), "{name}");
+    }
+}
+
+#[test]
+fn of_two_usable_certificates_the_one_valid_longest_is_used() {
+    // alice@example.com.crt runs to 2054; the renewal (same key, serial 4242) to 2051 and
+    // starts on the day testdata/pki/encrypted/make.sh ran: the real clock.
+    // The file named after the address holds the shorter-lived one, and is read first.
+    let dir = keys_with(&[
+        ("alice@example.com.crt", "encrypted/alice-renewed.crt"),
+        ("zz-older.cer", "certfiles/alice.cer"),
+    ]);
+    let keys = KeyStore::open(dir.path()).unwrap();
+    let r = keys
+        .recipient("alice@example.com", SystemTime::now())
+        .unwrap();
+    assert_eq!(serial(&r), "10:02");
+    // Alone, the renewal is used.
+    let dir = keys_with(&[("renewed.crt", "encrypted/alice-renewed.crt")]);
+    let keys = KeyStore::open(dir.path()).unwrap();
+    let r = keys
+        .recipient("alice@example.com", SystemTime::now())
+        .unwrap();
+    assert_eq!(serial(&r), "10:92");
+}
