@@ -110,6 +110,18 @@ cmd_seed() {
         rm -f "$der"
     done
 
+    # key_passphrase: PKCS#12 files (mode 0x00: key.p12) and encrypted PEM keys (0x01:
+    # key.pem), all with the passphrase `test` the target gives.
+    if [ -d "$c/key_passphrase" ]; then
+        for f in "$ROOT"/testdata/pki/keys/*.p12 "$ROOT"/testdata/pki/pkcs12/*.p12 \
+            "$ROOT"/testdata/pki/pkcs12/*.pfx; do
+            [ -f "$f" ] && { printf '\x00'; cat "$f"; } >"$c/key_passphrase/p12-$(basename "$f")"
+        done
+        for f in "$ROOT"/testdata/pki/encrypted/alice-*.pem "$ROOT"/testdata/pki/pkcs12/*.pem; do
+            [ -f "$f" ] && { printf '\x01'; cat "$f"; } >"$c/key_passphrase/pem-$(basename "$f")"
+        done
+    fi
+
     # cms: S/MIME messages and their DER, when the target exists.
     if [ -d "$c/cms" ] && targets | grep -qx cms; then
         seed_cms "$c/cms"
