@@ -4,14 +4,17 @@
 //! checks the certificates (`certcheck`) and hands out a [`Signer`] (its [`SigningKey`]:
 //! `signer`, `signer_aws`, loaded by the [`KeyBackend`] in `backend`) and [`RecipientKey`]s
 //! (key transport: `key_transport`). Building signs and encrypts with these; reading finds
-//! its decryption keys with the same `private_key` and `pem`.
+//! its decryption keys with the same `private_key` and `pem`. Encrypted keys are decrypted by
+//! `pbe` (PBES2 and the PKCS#12 schemes); `ber` turns the BER of exported files into DER.
 //!
 //! Imports run one way: `store` uses everything else here; `key_transport` and `backend`
 //! use only what lies below them (`backend`, `private_key`, `signer`).
 mod backend;
+mod ber;
 pub(crate) mod certcheck;
 mod error;
 mod key_transport;
+pub(crate) mod pbe;
 pub(crate) mod pem;
 pub(crate) mod private_key;
 mod signer;
