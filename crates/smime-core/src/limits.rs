@@ -70,6 +70,17 @@ pub(crate) const MAX_SCRYPT_P: u64 = 16;
 /// The N and r limits alone would allow 4 GiB, more than a key store should ever take.
 pub(crate) const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
 
+/// Most private keys read from one PKCS#12 file. A personal file holds one; a few more are
+/// tolerated, and each costs a key derivation.
+pub(crate) const MAX_KEYS_PER_PKCS12: usize = 16;
+
+/// Most password-based decryptions in one PKCS#12 file (key bags and encrypted containers
+/// together): each may run the key derivation up to [`MAX_PBE_ITERATIONS`] times.
+pub(crate) const MAX_PKCS12_DECRYPTIONS: usize = 32;
+
+/// How deep safeContentsBags may nest inside a PKCS#12 file. Real files nest none.
+pub(crate) const MAX_PKCS12_NESTING: usize = 4;
+
 // --- Reading S/MIME ---------------------------------------------------------------------------
 
 /// The largest message [`Reader::open`](crate::Reader::open) and

@@ -5,7 +5,8 @@
 //! `signer`, `signer_aws`, loaded by the [`KeyBackend`] in `backend`) and [`RecipientKey`]s
 //! (key transport: `key_transport`). Building signs and encrypts with these; reading finds
 //! its decryption keys with the same `private_key` and `pem`. Encrypted keys are decrypted by
-//! `pbe` (PBES2 and the PKCS#12 schemes); `ber` turns the BER of exported files into DER.
+//! `pbe` (PBES2 and the PKCS#12 schemes); `pkcs12` reads PKCS#12 files, after `ber` has turned
+//! the BER of some exports into DER.
 //!
 //! Imports run one way: `store` uses everything else here; `key_transport` and `backend`
 //! use only what lies below them (`backend`, `private_key`, `signer`).
@@ -16,6 +17,7 @@ mod error;
 mod key_transport;
 pub(crate) mod pbe;
 pub(crate) mod pem;
+pub(crate) mod pkcs12;
 pub(crate) mod private_key;
 mod signer;
 #[cfg(feature = "aws-lc")]

@@ -52,9 +52,18 @@ pub(crate) enum PbeProblem {
 
 /// A readable name for an algorithm with its OID, e.g. "PBES2 (1.2.840.113549.1.5.13)".
 pub(crate) fn algorithm_name(oid: &ObjectIdentifier) -> String {
+    // PKCS#5 v1.5's schemes (RFC 8018 A.3, what `openssl pkcs8 -v1 PBE-MD5-DES` writes) are
+    // not in the OID database.
+    let pkcs5 = |last| oid.parent() == PBES2.parent() && oid.arcs().last() == Some(last);
     let name = match *oid {
         PBES2 => Some("PBES2"),
         PBMAC1 => Some("PBMAC1"),
+        _ if pkcs5(1) => Some("pbeWithMD2AndDES-CBC"),
+        _ if pkcs5(3) => Some("pbeWithMD5AndDES-CBC"),
+        _ if pkcs5(4) => Some("pbeWithMD2AndRC2-CBC"),
+        _ if pkcs5(6) => Some("pbeWithMD5AndRC2-CBC"),
+        _ if pkcs5(10) => Some("pbeWithSHA1AndDES-CBC"),
+        _ if pkcs5(11) => Some("pbeWithSHA1AndRC2-CBC"),
         _ => const_oid::db::DB.by_oid(oid),
     };
     match name {
@@ -203,7 +212,8 @@ fn pbes2(
     Ok(buf)
 }
 
-fn check_iterations(count: u64, kdf: &str) -> Result<(), PbeProblem> {
+/// Refuses an iteration count of 0 or above [`MAX_PBE_ITERATIONS`], naming `kdf`.
+pub(crate) fn check_iterations(count: u64, kdf: &str) -> Result<(), PbeProblem> {
     if count == 0 {
         return Err(malformed(format!("{kdf} iteration count 0")));
     }
