@@ -52,6 +52,35 @@ pub const MIN_RSA_BITS: usize = 2048;
 /// a private-key operation grows with the cube of the size), and no client needs them.
 pub const MAX_RSA_BITS: usize = 8192;
 
+/// Highest iteration count accepted for PBKDF2 and the PKCS#12 key derivation (encrypted keys,
+/// PKCS#12 files and their MAC). OpenSSL writes 2048; RFC 8018 names 10,000,000 for "especially
+/// critical keys", which already takes seconds: more is a file built to keep us busy.
+pub(crate) const MAX_PBE_ITERATIONS: u64 = 10_000_000;
+
+/// Largest scrypt cost parameter N accepted, as a power of two (2^20). OpenSSL writes 2^14.
+pub(crate) const MAX_SCRYPT_LOG_N: u32 = 20;
+
+/// Largest scrypt block size r accepted: four times the usual 8.
+pub(crate) const MAX_SCRYPT_R: u64 = 32;
+
+/// Largest scrypt parallelisation p accepted: each unit repeats the whole work once more.
+pub(crate) const MAX_SCRYPT_P: u64 = 16;
+
+/// Most memory one scrypt derivation may ask for (128·r·N bytes): 1 GiB, N = 2^20 with r = 8.
+/// The N and r limits alone would allow 4 GiB, more than a key store should ever take.
+pub(crate) const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+
+/// Most private keys read from one PKCS#12 file. A personal file holds one; a few more are
+/// tolerated, and each costs a key derivation.
+pub(crate) const MAX_KEYS_PER_PKCS12: usize = 16;
+
+/// Most password-based decryptions in one PKCS#12 file (key bags and encrypted containers
+/// together): each may run the key derivation up to [`MAX_PBE_ITERATIONS`] times.
+pub(crate) const MAX_PKCS12_DECRYPTIONS: usize = 32;
+
+/// How deep safeContentsBags may nest inside a PKCS#12 file. Real files nest none.
+pub(crate) const MAX_PKCS12_NESTING: usize = 4;
+
 // --- Reading S/MIME ---------------------------------------------------------------------------
 
 /// The largest message [`Reader::open`](crate::Reader::open) and

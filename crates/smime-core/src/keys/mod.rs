@@ -4,11 +4,16 @@
 //! checks the certificates (`certcheck`) and hands out a [`Signer`] (its [`SigningKey`]:
 //! `signer`, `signer_aws`, loaded by the [`KeyBackend`] in `backend`) and [`RecipientKey`]s
 //! (key transport: `key_transport`). Building signs and encrypts with these; reading finds
-//! its decryption keys with the same `private_key` and `pem`.
+//! its decryption keys with the same `private_key` and `pem`. Encrypted keys are decrypted by
+//! `pbe` (PBES2 and the PKCS#12 schemes); `pkcs12` reads PKCS#12 files, after `ber` has turned
+//! the BER of some exports into DER; `encrypted_pem` opens OpenSSL's traditional encrypted
+//! PEM. `certfile` reads certificate files in every form, `directory` finds them by name
+//! and by the addresses inside, and `passphrase` is where the store asks for passphrases.
 //!
 //! Imports run one way: `store` uses everything else here; `key_transport` and `backend`
 //! use only what lies below them (`backend`, `private_key`, `signer`).
 mod backend;
+mod ber;
 pub(crate) mod certcheck;
 mod certfile;
 mod directory;
@@ -16,7 +21,9 @@ mod encrypted_pem;
 mod error;
 mod key_transport;
 mod passphrase;
+pub(crate) mod pbe;
 pub(crate) mod pem;
+pub(crate) mod pkcs12;
 pub(crate) mod private_key;
 mod signer;
 #[cfg(feature = "aws-lc")]
