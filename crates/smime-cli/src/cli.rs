@@ -7,13 +7,17 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 /// Sign and/or encrypt emails (.eml) with S/MIME, and inject them by SMTP or the SparkPost API.
 ///
 /// Keys are found by address in the keys directory, as sparkpostSMIME.py did:
-/// `<From address>.pem` holds the sender's private key (and may hold its certificate and
-/// chain), `<address>.crt` holds each recipient's certificate. Lookup ignores case.
+/// `<From address>.pem` (or `.p12`/`.pfx`, as CAs deliver them) holds the sender's private key
+/// and may hold its certificate and chain; recipients' certificates are found by the addresses
+/// inside any certificate file there (`<address>.crt`, `.cer`, `.der`, `.p7b`, `.p7c`, `.pem`).
+/// Lookup ignores case. Encrypted keys take their passphrase from --key-password-file,
+/// SMIME_KEY_PASSWORD or a prompt.
 ///
 /// Without --send-smtp or --send-api the result goes to standard output (one input), to -o
 /// FILE, or into --output-dir (several inputs). Status lines and errors go to standard error.
 ///
-/// Exit codes: 0 all done; 2 usage; 65 bad input; 66 input unreadable; 69 a permanent send
+/// Exit codes: 0 all done; 2 usage (also: an encrypted key and no passphrase); 65 bad input
+/// (also: a wrong passphrase); 66 input unreadable; 69 a permanent send
 /// failure; 70 internal error; 73 output not writable; 75 only temporary failures (retry later).
 ///
 /// Diagnostics: -v, -vv, -vvv or SMIME_LOG (e.g. SMIME_LOG=smime_transport=trace) log to
@@ -128,7 +132,7 @@ pub(crate) struct RunArgs {
     #[arg(long, requires = "encrypt", help_heading = "S/MIME")]
     pub(crate) no_encrypt_to_self: bool,
 
-    /// Directory holding <address>.pem and <address>.crt files.
+    /// Directory holding the keys (<address>.pem, .p12, .pfx) and certificates (any name).
     #[arg(
         long,
         value_name = "DIR",
@@ -138,7 +142,8 @@ pub(crate) struct RunArgs {
     )]
     pub(crate) keys: PathBuf,
 
-    /// The sender's private key file, instead of <From address>.pem in the keys directory.
+    /// The sender's private key file (PEM, encrypted or not, or PKCS#12), instead of
+    /// <From address>.pem/.p12/.pfx in the keys directory.
     #[arg(
         long,
         value_name = "PATH",
@@ -147,7 +152,8 @@ pub(crate) struct RunArgs {
     )]
     pub(crate) signer_key: Option<PathBuf>,
 
-    /// The sender's certificate file (and chain), instead of <From address>.crt.
+    /// The sender's certificate file (and chain): this certificate signs, and it must belong
+    /// to the key. Default: the certificates for the From address in the keys directory.
     #[arg(
         long,
         value_name = "PATH",

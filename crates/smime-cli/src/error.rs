@@ -160,6 +160,14 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
     match e {
         KeyError::NotFound { .. } => Some("check --keys (or SMIME_KEYS) and the file names"),
         KeyError::Dir { .. } => Some("check --keys (or SMIME_KEYS)"),
+        // The core words the format it met; the hint follows it.
+        KeyError::Invalid { reason, .. } if reason.contains("PKCS#12") => Some(
+            "a PKCS#12 file is a key file (--signer-key, or <address>.p12); check it with \
+             `openssl pkcs12 -info -noout -in FILE`",
+        ),
+        KeyError::Invalid { reason, .. } if reason.contains("PKCS#7") => {
+            Some("check the bundle with `openssl pkcs7 -print_certs -noout -in FILE`")
+        }
         KeyError::Invalid { .. } => Some(
             "check the file: `openssl pkey -in FILE -noout` for a key, \
              `openssl x509 -in FILE -noout` for a certificate",

@@ -121,3 +121,121 @@ fn help_offers_no_option_that_takes_the_passphrase() {
     assert!(!help.contains("--key-password <"), "{help}");
     assert!(!help.contains("--passphrase"), "{help}");
 }
+
+/// The PKCS#12 files of testdata/pki/pkcs12 (make.sh, make-more.sh), passphrase `test`:
+/// OpenSSL 3's defaults, its `-legacy` export, the older 2-key 3DES / RC2-128 one, a SHA-512
+/// MAC, no MAC, an unencrypted key bag, a file with a second person's certificate, and what
+/// NSS's pk12util writes.
+const PKCS12: [&str; 8] = [
+    "default.p12",
+    "legacy.p12",
+    "legacy2.p12",
+    "sha512mac.p12",
+    "nomac.p12",
+    "plain.p12",
+    "twocerts.p12",
+    "nss.p12",
+];
+
+fn pkcs12(name: &str) -> String {
+    repo_root()
+        .join("testdata/pki/pkcs12")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn pkcs12_files_sign_what_every_implementation_verifies() {
+    let tools = Tool::available();
+    for name in PKCS12 {
+        let key = pkcs12(name);
+        let out = run(smime()
+            .test_keys()
+            .env("SMIME_KEY_PASSWORD", "test")
+            .args(["--sign", "--signer-key", &key])
+            .arg(corpus("plain.eml")));
+        exit_with(&out, 0);
+        for tool in &tools {
+            tool.verify(&out.stdout)
+                .unwrap_or_else(|e| panic!("{name}: {tool:?} does not verify: {e}"));
+        }
+    }
+}
+
+/// A keys directory holding only what a CA delivers (`<address>.p12`) and the recipient's
+/// certificate: signing finds the PKCS#12 by address, and the sender's own copy takes its
+/// certificate from inside it.
+#[test]
+fn a_keys_directory_with_a_pkcs12_signs_and_encrypts_to_self() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        pkcs12("default.p12"),
+        dir.path().join("alice@example.com.p12"),
+    )
+    .unwrap();
+    std::fs::copy(
+        smime_testkit::keys_dir().join("bob@example.net.crt"),
+        dir.path().join("bob@example.net.crt"),
+    )
+    .unwrap();
+    let message = corpus("plain.eml");
+    let keys = dir.path().display().to_string();
+    let out = run(smime().env("SMIME_KEY_PASSWORD", "test").args([
+        "--keys",
+        &keys,
+        "--sign",
+        "--encrypt",
+        &message,
+    ]));
+    exit_with(&out, 0);
+    for tool in Tool::available() {
+        for reader in ["bob@example.net", "alice@example.com"] {
+            let (_, layers) = tool
+                .open(&out.stdout, reader)
+                .unwrap_or_else(|e| panic!("{tool:?} as {reader}: {e}"));
+            assert_eq!(
+                layers,
+                ["enveloped", "opaque-signed"],
+                "{tool:?} as {reader}"
+            );
+        }
+    }
+    // Without the passphrase: the configuration error names the file and the variable.
+    let out = run(smime().args(["--keys", &keys, "--sign", &message]));
+    let err = exit_with(&out, 2);
+    assert!(
+        err.contains("alice@example.com.p12") && err.contains("PKCS#12 file"),
+        "{err}"
+    );
+    assert!(err.contains("SMIME_KEY_PASSWORD"), "{err}");
+}
+
+#[test]
+fn broken_pkcs12_files_are_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(pkcs12("default.p12")).unwrap();
+    let truncated = write(dir.path(), "truncated.p12", &good[..good.len() / 2]);
+    for (key, pass, what) in [
+        (pkcs12("default.p12"), "Wr0ng-4711", "wrong passphrase"),
+        (truncated, "test", "truncated"),
+        (pkcs12("rc4.p12"), "test", "pbeWithSHAAnd128BitRC4"),
+    ] {
+        let out = run(smime()
+            .test_keys()
+            .env("SMIME_KEY_PASSWORD", pass)
+            .args(["--sign", "--signer-key", &key])
+            .arg(corpus("plain.eml")));
+        let err = exit_with(&out, 65);
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.contains("can be read by group"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(
+            lines[0].contains(&key) && lines[0].contains(what),
+            "{what}: {err}"
+        );
+        assert!(!all_output(&out).contains("Wr0ng-4711"), "{err}");
+    }
+}

@@ -6,8 +6,6 @@
 //!
 //! The output may hold a decrypted key (a PKCS#12 keyBag): it is `Zeroizing` and sized up front.
 
-#![cfg_attr(not(test), allow(dead_code))] // used by the key store from the next commit on
-
 use zeroize::Zeroizing;
 
 use crate::limits::MAX_NESTING;

@@ -11,7 +11,7 @@ use const_oid::db::rfc5911::ID_SIGNED_DATA;
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-use super::pem;
+use super::{pem, pkcs12};
 use crate::limits::MAX_CERTS_PER_FILE;
 
 /// Why a file yields no certificate. The texts follow the file's path.
@@ -100,7 +100,7 @@ fn der_file(data: &[u8]) -> Result<Vec<Certificate>, CertFileProblem> {
     if is_pkcs7(data) {
         return bundle(data);
     }
-    if looks_like_pkcs12(data) {
+    if pkcs12::looks_like_pkcs12(data) {
         return Err(CertFileProblem::Pkcs12);
     }
     Err(CertFileProblem::NotACertificate)
@@ -162,21 +162,6 @@ fn is_pkcs7(data: &[u8]) -> bool {
         0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02,
     ];
     after_sequence_header(data).is_some_and(|rest| rest.starts_with(SIGNED_DATA))
-}
-
-/// `SEQUENCE { INTEGER 3, SEQUENCE { OBJECT IDENTIFIER data ...`: the start of a PKCS#12
-/// PFX, recognised without a passphrase so that errors can name the format.
-pub(crate) fn looks_like_pkcs12(data: &[u8]) -> bool {
-    const DATA: &[u8] = &[
-        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
-    ];
-    let Some(rest) = after_sequence_header(data) else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix(&[0x02, 0x01, 0x03][..]) else {
-        return false;
-    };
-    after_sequence_header(rest).is_some_and(|inner| inner.starts_with(DATA))
 }
 
 /// The contents after a SEQUENCE's identifier and length (definite or indefinite).

@@ -7,8 +7,6 @@
 //! SHA-1 key derivation of appendix B), here, with the passphrase as a BMPString. The key
 //! derivation's cost is bounded before it runs ([`MAX_PBE_ITERATIONS`], the scrypt limits).
 
-#![cfg_attr(not(test), allow(dead_code))] // used by the key store from the next commit on
-
 use cbc::cipher::{BlockModeDecrypt, InnerIvInit, KeyIvInit, block_padding::Pkcs7};
 use const_oid::ObjectIdentifier;
 use der::asn1::{AnyRef, OctetStringRef};

@@ -9,8 +9,6 @@
 //! BER (Windows exports) is made DER first by `ber`. Counts, depth and the work of each key
 //! derivation are bounded.
 
-#![cfg_attr(not(test), allow(dead_code))] // used by the key store from the next commit on
-
 use const_oid::ObjectIdentifier;
 use der::Decode;
 use hmac::{KeyInit, Mac};
@@ -73,8 +71,10 @@ impl std::fmt::Debug for Pkcs12Key {
     }
 }
 
-/// A certificate from a PKCS#12 file.
+/// A certificate from a PKCS#12 file. The store links keys to certificates by their public
+/// key (what `localKeyId` says too, when present); the attributes are kept for listing.
 #[derive(Debug)]
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Pkcs12Cert {
     /// The certificate.
     pub(crate) cert: x509_cert::Certificate,

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::encrypted_pem::{self, EncryptedPemProblem};
 use super::passphrase::{EncryptedKeyKind, Passphrase};
+use super::pbe::{self, PbeProblem};
 use super::pem::{self, PemBlock};
 
 /// How the private key was encoded.
@@ -145,18 +146,23 @@ fn decrypt(
                 other => KeyFileProblem::Encryption(kind, other.to_string()),
             })
         }
-        _ => {
-            let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(&block.der)
-                .map_err(|e| KeyFileProblem::Encryption(kind, e.to_string()))?;
-            let doc = info
-                .decrypt(pass.as_bytes())
-                .map_err(|_| KeyFileProblem::WrongPassphrase(kind))?;
-            Ok(Zeroizing::new(doc.as_bytes().to_vec()))
-        }
+        _ => pbe::decrypt_pkcs8(&block.der, pass.as_bytes()).map_err(|e| match e {
+            PbeProblem::WrongPassphrase => KeyFileProblem::WrongPassphrase(kind),
+            other => KeyFileProblem::Encryption(kind, other.to_string()),
+        }),
     }
 }
 
 impl PrivateKeyDer {
+    /// A PKCS#8 `PrivateKeyInfo` found inside another container (a PKCS#12 file).
+    pub(crate) fn pkcs8(der: Zeroizing<Vec<u8>>) -> PrivateKeyDer {
+        PrivateKeyDer {
+            der,
+            format: KeyFormat::Pkcs8,
+            in_pem: false,
+        }
+    }
+
     /// The key loaded by RustCrypto `rsa`; the error is the decoder's, as text.
     pub(crate) fn to_rsa(&self) -> Result<rsa::PrivateKey, String> {
         match self.format {

@@ -18,8 +18,9 @@ use super::certfile::{self, CertFileProblem};
 use super::directory::Directory;
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::key_transport::KeyWrap;
-use super::passphrase::{Passphrase, PassphraseSource};
+use super::passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 use super::pem::{self, PemBlock};
+use super::pkcs12::{self, Pkcs12Problem};
 use super::private_key::{self, KeyFileProblem, PrivateKeyDer};
 use super::signer::SigningKey;
 use crate::file::{ReadFileError, read_file_limited};
@@ -239,10 +240,6 @@ impl KeyStore {
         self.directory.path()
     }
 
-    fn find(&self, address: &str, ext: &str) -> Option<PathBuf> {
-        self.directory.find(address, ext)
-    }
-
     fn not_found(&self, kind: KeyFileKind, address: &str, ext: &str) -> KeyError {
         KeyError::NotFound {
             kind,
@@ -284,7 +281,7 @@ impl KeyStore {
                 };
                 let file = self.key_file(&path)?;
                 certs.extend(file.certs.iter().map(|c| (c.clone(), path.clone())));
-                let key = Arc::clone(&file.key);
+                let key = file.key_for(address);
                 (key, Some(path))
             }
         };
@@ -423,6 +420,7 @@ impl KeyStore {
             return Ok(Some(Arc::clone(r)));
         }
         let mut files: Vec<PathBuf> = Vec::new();
+        let mut key_file: Option<PathBuf> = None;
         if let Some(p) = self.recipient_paths.get(&lookup) {
             files.push(p.clone());
         } else {
@@ -436,8 +434,9 @@ impl KeyStore {
             if let Some(p) = self
                 .signer_key_path
                 .clone()
-                .or_else(|| self.find(address, "pem"))
+                .or_else(|| self.directory.find_key(address))
             {
+                key_file = Some(p.clone());
                 files.push(p);
             }
         }
@@ -449,7 +448,18 @@ impl KeyStore {
         let mut best: Option<(Certificate, _, PathBuf)> = None;
         let mut passed_over = 0usize;
         for path in &files {
-            let certs = if path
+            let certs = if key_file.as_ref() == Some(path) {
+                if best.is_some() {
+                    break; // found already: no need to open the key file
+                }
+                let data = read_limited(path)?;
+                if pkcs12::looks_like_pkcs12(&data) {
+                    // Behind the passphrase: opened (once) like for signing.
+                    self.key_file(path)?.certs.clone()
+                } else {
+                    certificates_in_pem(path, &data)?
+                }
+            } else if path
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("pem"))
             {
@@ -576,8 +586,35 @@ fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
 
 /// A key file as read: its private key, loaded, and the certificates beside it.
 struct KeyFile {
-    key: Arc<dyn SigningKey>,
+    /// At least one; several only from a PKCS#12 file.
+    keys: Vec<Arc<dyn SigningKey>>,
     certs: Vec<Certificate>,
+}
+
+impl KeyFile {
+    /// The key to sign for `address`: the only one, else the one whose certificate in the
+    /// file carries the address, else the first.
+    fn key_for(&self, address: &str) -> Arc<dyn SigningKey> {
+        if self.keys.len() > 1 {
+            for key in &self.keys {
+                let Ok(public) = key.public_key_der() else {
+                    continue;
+                };
+                let has_cert = self.certs.iter().any(|c| {
+                    c.tbs_certificate()
+                        .subject_public_key_info()
+                        .subject_public_key
+                        .raw_bytes()
+                        == public.as_slice()
+                        && certcheck::names_address(c, address)
+                });
+                if has_cert {
+                    return Arc::clone(key);
+                }
+            }
+        }
+        Arc::clone(&self.keys[0])
+    }
 }
 
 impl KeyStore {
@@ -591,28 +628,82 @@ impl KeyStore {
         Ok(file)
     }
 
-    /// Reads a private key file with the store's backend: PKCS#8 or PKCS#1 PEM (text around
-    /// the block tolerated, encrypted or not), or DER.
+    /// Reads a private key file with the store's backend: PKCS#12, or PKCS#8 or PKCS#1 PEM
+    /// (text around the block tolerated, encrypted or not), or DER.
     fn load_key_file(&self, path: &Path) -> Result<KeyFile, KeyError> {
         let invalid = |reason| KeyError::Invalid {
             path: path.to_owned(),
             reason,
         };
         let data = read_limited(path)?;
-        let (key, certs) = self.parse_key_file(path, &data)?;
-        // The size first: a huge key is slow to load and slower to use (no certificate check
-        // turns this off: it bounds the work, it is not a trust decision).
-        if let Some(bits) = key.rsa_bits()
-            && bits > MAX_RSA_BITS
-        {
-            return Err(KeyError::KeyTooLong {
+        let (found, certs) = if pkcs12::looks_like_pkcs12(&data) {
+            self.parse_pkcs12(path, &data)?
+        } else {
+            let (key, certs) = self.parse_key_file(path, &data)?;
+            (vec![key], certs)
+        };
+        let mut keys = Vec::with_capacity(found.len());
+        for key in &found {
+            // The size first: a huge key is slow to load and slower to use (no certificate
+            // check turns this off: it bounds the work, it is not a trust decision).
+            if let Some(bits) = key.rsa_bits()
+                && bits > MAX_RSA_BITS
+            {
+                return Err(KeyError::KeyTooLong {
+                    path: path.to_owned(),
+                    bits,
+                    max: MAX_RSA_BITS,
+                });
+            }
+            keys.push(self.backend.signing_key(key).map_err(invalid)?);
+        }
+        Ok(KeyFile { keys, certs })
+    }
+
+    /// The passphrase for the encrypted key file `path`, from the source if there is one.
+    fn ask(&self, path: &Path, kind: EncryptedKeyKind) -> Option<Passphrase> {
+        self.passphrases
+            .as_ref()
+            .and_then(|s| s.passphrase(path, kind))
+    }
+
+    /// The keys and certificates of a PKCS#12 file, opened with the passphrase.
+    fn parse_pkcs12(
+        &self,
+        path: &Path,
+        data: &[u8],
+    ) -> Result<(Vec<PrivateKeyDer>, Vec<Certificate>), KeyError> {
+        let kind = EncryptedKeyKind::Pkcs12;
+        let pass = self
+            .ask(path, kind)
+            .ok_or_else(|| KeyError::PassphraseNeeded {
                 path: path.to_owned(),
-                bits,
-                max: MAX_RSA_BITS,
+                kind,
+            })?;
+        let p12 = pkcs12::parse(data, pass.as_bytes()).map_err(|problem| match problem {
+            Pkcs12Problem::WrongPassphrase => KeyError::WrongPassphrase {
+                path: path.to_owned(),
+                kind,
+            },
+            other => KeyError::Invalid {
+                path: path.to_owned(),
+                reason: format!("is a PKCS#12 file that cannot be read: {other}"),
+            },
+        })?;
+        check_cert_count(path, p12.certs.len())?;
+        if p12.keys.is_empty() {
+            return Err(KeyError::Invalid {
+                path: path.to_owned(),
+                reason: "is a PKCS#12 file without a private key (certificates only)".to_owned(),
             });
         }
-        let key = self.backend.signing_key(&key).map_err(invalid)?;
-        Ok(KeyFile { key, certs })
+        let keys = p12
+            .keys
+            .into_iter()
+            .map(|k| PrivateKeyDer::pkcs8(k.pkcs8_der))
+            .collect();
+        let certs = p12.certs.into_iter().map(|c| c.cert).collect();
+        Ok((keys, certs))
     }
 
     /// The private key of a key file (see [`private_key::private_key_in`]) and the
@@ -629,12 +720,7 @@ impl KeyStore {
         let blocks = pem::blocks(data);
         let is_cert = |b: &&PemBlock| b.label == "CERTIFICATE";
         check_cert_count(path, blocks.iter().filter(is_cert).count())?;
-        let mut ask = |kind| {
-            self.passphrases
-                .as_ref()
-                .and_then(|s| s.passphrase(path, kind))
-        };
-        let key = private_key::private_key_in(data, &blocks, &mut ask)
+        let key = private_key::private_key_in(data, &blocks, &mut |kind| self.ask(path, kind))
             .map_err(|p| key_file_error(path, p))?;
         let certs = blocks
             .iter()
