@@ -229,3 +229,35 @@ fn signer_cert_is_the_certificate_that_signs() {
         "{err}"
     );
 }
+
+/// Two usable certificates for the sender's own copy: the one valid longest is used, wherever
+/// it is (here a DER `.cer` under another name, behind the address's own `.crt`), and `-v`
+/// says which.
+#[test]
+fn the_certificate_valid_longest_is_used_and_v_says_so() {
+    let pki = smime_testkit::repo_root().join("testdata/pki");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: std::path::PathBuf, to: &str| {
+        std::fs::copy(from, dir.path().join(to)).unwrap();
+    };
+    copy(
+        keys_dir().join("bob@example.net.crt"),
+        "bob@example.net.crt",
+    );
+    copy(
+        pki.join("encrypted/alice-renewed.crt"),
+        "alice@example.com.crt",
+    );
+    copy(pki.join("certfiles/alice.cer"), "old-but-longer.cer");
+    let keys = dir.path().display().to_string();
+    let out = smime(&["-v", "--keys", &keys, "--encrypt", &corpus("plain.eml")]);
+    let err = crate::support::exit_with(&out, 0);
+    assert!(
+        err.contains("using the one valid longest") && err.contains("old-but-longer.cer"),
+        "{err}"
+    );
+    let file = write(dir.path(), "out.eml", &out.stdout);
+    let shown = String::from_utf8(smime(&["show", &file]).stdout).unwrap();
+    assert!(shown.contains("serial 1002"), "{shown}");
+    assert!(!shown.contains("serial 1092"), "{shown}");
+}

@@ -436,6 +436,8 @@ impl KeyStore {
                 .clone()
                 .or_else(|| self.directory.find_key(address))
             {
+                // Last: a PKCS#12 key file is opened (passphrase) only when nothing else served.
+                files.retain(|f| f != &p);
                 key_file = Some(p.clone());
                 files.push(p);
             }
@@ -450,7 +452,7 @@ impl KeyStore {
         for path in &files {
             let certs = if key_file.as_ref() == Some(path) {
                 if best.is_some() {
-                    break; // found already: no need to open the key file
+                    break; // it is last, and a certificate was found: no need to open it
                 }
                 let data = read_limited(path)?;
                 if pkcs12::looks_like_pkcs12(&data) {
