@@ -58,6 +58,11 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The certificates in the keys directory (`smime certs list`).
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -65,6 +70,37 @@ pub(crate) enum Command {
     },
     /// Print the man page (roff) on standard output.
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CertsCommand {
+    /// One line per certificate in the keys directory: address, key, notAfter, status and
+    /// the private key (none, plain, passphrase), then the issuer. Status is the first of:
+    /// expired, not-yet-valid, untrusted (does not chain to a trust anchor; the next line
+    /// says why), expiring (within 30 days), valid. Files that cannot be read are named on
+    /// standard error.
+    List {
+        /// The keys directory.
+        #[arg(long, value_name = "DIR", env = "SMIME_KEYS", default_value = ".")]
+        keys: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// One JSON object per certificate per line (address, addresses, subject, issuer,
+        /// serial, not_before, not_after, key, status, trust_problem, private_key, file).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Trust anchors: the system's CA bundle and the operator's own.
+#[derive(Debug, Args)]
+pub(crate) struct TrustArgs {
+    /// Trust the CA certificates in this PEM bundle too (repeatable): a private PKI's root.
+    #[arg(long = "trust", value_name = "FILE")]
+    pub(crate) trust: Vec<PathBuf>,
+    /// Do not trust the system's CA bundle: only the --trust files.
+    #[arg(long)]
+    pub(crate) no_system_trust: bool,
 }
 
 /// Transport security for SMTP.

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod certs;
 mod cli;
 mod error;
 mod human;
@@ -24,7 +25,7 @@ use clap::{CommandFactory, Parser};
 use smime_core::{Cipher, KeyBackend, KeyStore, Options, Protector, SignMode};
 use smime_transport::RetryPolicy;
 
-use crate::cli::{BackendArg, Cli, Command, RunArgs};
+use crate::cli::{BackendArg, CertsCommand, Cli, Command, RunArgs};
 use crate::error::CliError;
 use crate::report::Reporter;
 use crate::run::{Run, Sink};
@@ -47,6 +48,12 @@ fn main() {
                 }),
             }
         }
+        Some(Command::Certs {
+            command: CertsCommand::List { keys, trust, json },
+        }) => match certs::list(&keys, &trust, json) {
+            Ok(()) => 0,
+            Err(e) => fail(&e),
+        },
         Some(Command::Show { file, json }) => {
             let format = if json {
                 show::Format::Json

@@ -120,3 +120,14 @@ pub const MAX_INSPECT_DEPTH: usize = 32;
 /// The largest input [`inspect`](crate::inspect()) accepts, in bytes: far above any real message
 /// (it only describes), and within the 32-bit offsets of the MIME parser.
 pub const MAX_INSPECT_SIZE: usize = 256 * 1024 * 1024;
+
+/// Certificates in a certification path, leaf and anchor included (`keys/path.rs`): S/MIME
+/// chains have 2 to 4; the bound also stops the path search in a pool of many same-named
+/// certificates.
+pub(crate) const MAX_PATH_LENGTH: usize = 8;
+
+/// Trust anchors in a [`TrustStore`](crate::TrustStore): the system bundles hold 140-150.
+pub(crate) const MAX_TRUST_ANCHORS: usize = 1000;
+
+/// Size of one trust bundle file: Debian's is about 220 KB.
+pub(crate) const MAX_TRUST_FILE: u64 = 4 * 1024 * 1024;

@@ -8,6 +8,7 @@
 //! cargo test -p smime-cli --test cli secrets::    # one module
 //! ```
 
+mod certs;
 mod cli;
 mod hostile;
 mod operator;

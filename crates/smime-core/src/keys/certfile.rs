@@ -43,7 +43,7 @@ pub(crate) enum CertFileProblem {
     #[error("holds no PEM certificate and is not a DER certificate or PKCS#7 bundle")]
     NotACertificate,
     /// More certificates than [`MAX_CERTS_PER_FILE`].
-    #[error("holds {0} certificates, over the limit of {MAX_CERTS_PER_FILE} per file")]
+    #[error("holds {0} certificates, over the limit per file")]
     TooMany(usize),
 }
 
@@ -52,12 +52,28 @@ pub(crate) enum CertFileProblem {
 /// # Errors
 /// [`CertFileProblem`] when there is none, one cannot be read, or there are too many.
 pub(crate) fn certificates(data: &[u8]) -> Result<Vec<Certificate>, CertFileProblem> {
+    certificates_up_to(data, MAX_CERTS_PER_FILE)
+}
+
+/// [`certificates`] with another limit than [`MAX_CERTS_PER_FILE`] (a trust bundle holds
+/// a few hundred); [`CertFileProblem::TooMany`] past it.
+pub(crate) fn certificates_up_to(
+    data: &[u8],
+    max: usize,
+) -> Result<Vec<Certificate>, CertFileProblem> {
+    let count = |n: usize| {
+        if n > max {
+            Err(CertFileProblem::TooMany(n))
+        } else {
+            Ok(())
+        }
+    };
     let blocks = pem::blocks(data);
     if blocks.is_empty() {
         if let Some(label) = pem::unterminated(data) {
             return Err(CertFileProblem::Truncated(label));
         }
-        return der_file(data);
+        return der_file(data, max);
     }
     // Counted before any is parsed: a file of 10,000 broken blocks costs no decoding.
     let is_cert = |l: &str| {
@@ -77,7 +93,7 @@ pub(crate) fn certificates(data: &[u8]) -> Result<Vec<Certificate>, CertFileProb
                 out.push(certificate(&block.der, "CERTIFICATE block")?);
             }
             "PKCS7" | "CERTIFICATE CHAIN" => {
-                for c in bundle(&block.der)? {
+                for c in bundle(&block.der, max)? {
                     count(out.len() + 1)?;
                     out.push(c);
                 }
@@ -93,12 +109,12 @@ pub(crate) fn certificates(data: &[u8]) -> Result<Vec<Certificate>, CertFileProb
 }
 
 /// A file without PEM: one DER certificate, a PKCS#7 bundle, or something we can name.
-fn der_file(data: &[u8]) -> Result<Vec<Certificate>, CertFileProblem> {
+fn der_file(data: &[u8], max: usize) -> Result<Vec<Certificate>, CertFileProblem> {
     if let Ok(c) = Certificate::from_der(data) {
         return Ok(vec![c]);
     }
     if is_pkcs7(data) {
-        return bundle(data);
+        return bundle(data, max);
     }
     if pkcs12::looks_like_pkcs12(data) {
         return Err(CertFileProblem::Pkcs12);
@@ -107,7 +123,7 @@ fn der_file(data: &[u8]) -> Result<Vec<Certificate>, CertFileProblem> {
 }
 
 /// The certificates of a PKCS#7 SignedData (DER, else BER).
-fn bundle(der: &[u8]) -> Result<Vec<Certificate>, CertFileProblem> {
+fn bundle(der: &[u8], max: usize) -> Result<Vec<Certificate>, CertFileProblem> {
     let unreadable = |detail: String| CertFileProblem::Unreadable {
         what: "PKCS#7 certificate bundle",
         detail,
@@ -131,7 +147,9 @@ fn bundle(der: &[u8]) -> Result<Vec<Certificate>, CertFileProblem> {
     let mut out = Vec::new();
     for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
         if let CertificateChoices::Certificate(c) = choice {
-            count(out.len() + 1)?;
+            if out.len() >= max {
+                return Err(CertFileProblem::TooMany(out.len() + 1));
+            }
             out.push(c.clone());
         }
     }
@@ -146,14 +164,6 @@ fn certificate(der: &[u8], what: &'static str) -> Result<Certificate, CertFilePr
         what,
         detail: e.to_string(),
     })
-}
-
-/// Refuses more than [`MAX_CERTS_PER_FILE`] certificates.
-fn count(n: usize) -> Result<(), CertFileProblem> {
-    if n > MAX_CERTS_PER_FILE {
-        return Err(CertFileProblem::TooMany(n));
-    }
-    Ok(())
 }
 
 /// `SEQUENCE { OBJECT IDENTIFIER signedData, ...`: the start of a PKCS#7 ContentInfo.

@@ -45,11 +45,7 @@ impl Directory {
         let mut by_name = HashMap::new();
         for entry in std::fs::read_dir(&dir)?.flatten() {
             let name = entry.file_name().to_string_lossy().to_lowercase();
-            let known = Path::new(&name)
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| CERT_EXTENSIONS.contains(&e) || KEY_EXTENSIONS.contains(&e));
-            if known {
+            if has_extension(&name, &CERT_EXTENSIONS) || has_extension(&name, &KEY_EXTENSIONS) {
                 by_name.entry(name).or_insert_with(|| entry.path());
             }
         }
@@ -93,24 +89,24 @@ impl Directory {
         files
     }
 
+    /// Every file that may hold certificates, by file name.
+    pub(crate) fn certificate_files_all(&self) -> Vec<PathBuf> {
+        let mut names: Vec<(&String, &PathBuf)> = self
+            .by_name
+            .iter()
+            .filter(|(name, _)| has_extension(name, &CERT_EXTENSIONS))
+            .collect();
+        names.sort();
+        names.into_iter().map(|(_, p)| p.clone()).collect()
+    }
+
     /// Every address of every readable certificate in the directory, read once. Files that
     /// cannot be read or hold no certificate are passed over here: a lookup that needs them
     /// by name reports why.
     fn by_address(&self) -> &HashMap<String, Vec<PathBuf>> {
         self.by_address.get_or_init(|| {
-            let mut names: Vec<(&String, &PathBuf)> = self
-                .by_name
-                .iter()
-                .filter(|(name, _)| {
-                    Path::new(name.as_str())
-                        .extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| CERT_EXTENSIONS.contains(&e))
-                })
-                .collect();
-            names.sort();
             let mut map: HashMap<String, Vec<PathBuf>> = HashMap::new();
-            for (_, path) in names {
+            for path in &self.certificate_files_all() {
                 let Ok(data) = read_file_limited::<Zeroizing<Vec<u8>>>(path, MAX_KEY_FILE) else {
                     continue;
                 };
@@ -129,4 +125,12 @@ impl Directory {
             map
         })
     }
+}
+
+/// Whether the (lowercased) file name ends in one of `extensions`.
+fn has_extension(name: &str, extensions: &[&str]) -> bool {
+    Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.contains(&e))
 }

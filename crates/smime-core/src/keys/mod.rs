@@ -19,8 +19,10 @@ mod certfile;
 mod directory;
 mod encrypted_pem;
 mod error;
+mod inventory;
 mod key_transport;
 mod passphrase;
+pub(crate) mod path;
 pub(crate) mod pbe;
 pub(crate) mod pem;
 pub(crate) mod pkcs12;
@@ -29,11 +31,15 @@ mod signer;
 #[cfg(feature = "aws-lc")]
 mod signer_aws;
 mod store;
+mod trust;
 
 pub use backend::KeyBackend;
 pub use error::{CertProblem, KeyError, KeyFileKind};
+pub use inventory::{CertStatus, EXPIRING_WITHIN, ListedCertificate, PrivateKeyState};
 pub use passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
+pub use path::PathProblem;
 pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::AwsLcSigningKey;
 pub use store::{KeyStore, RecipientKey, Signer};
+pub use trust::TrustStore;

@@ -17,12 +17,14 @@ use super::certcheck::{self, Purpose};
 use super::certfile::{self, CertFileProblem};
 use super::directory::Directory;
 use super::error::{CertProblem, KeyError, KeyFileKind};
+use super::inventory::{self, ListedCertificate};
 use super::key_transport::KeyWrap;
 use super::passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 use super::pem::{self, PemBlock};
 use super::pkcs12::{self, Pkcs12Problem};
 use super::private_key::{self, KeyFileProblem, PrivateKeyDer};
 use super::signer::SigningKey;
+use super::trust::TrustStore;
 use crate::file::{ReadFileError, read_file_limited};
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
@@ -233,6 +235,17 @@ impl KeyStore {
     pub fn dangerous_skip_certificate_checks(mut self) -> Self {
         self.check_certificates = false;
         self
+    }
+
+    /// Every end-entity certificate in the keys directory with its state at `at` against
+    /// `trust` (what `smime certs list` prints), sorted by address; and the files passed
+    /// over, with why.
+    pub fn list_certificates(
+        &self,
+        trust: &TrustStore,
+        at: SystemTime,
+    ) -> (Vec<ListedCertificate>, Vec<(PathBuf, String)>) {
+        inventory::list(&self.directory, trust, at)
     }
 
     /// The directory searched.

@@ -1,0 +1,130 @@
+//! `smime certs list`: every certificate of the keys directory with its state, as text and
+//! as JSON lines; trust from `--trust` files, the system bundle off with `--no-system-trust`.
+#![allow(clippy::unwrap_used)]
+
+use smime_testkit::repo_root;
+
+use crate::support::*;
+
+fn keys_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = repo_root().join("testdata/pki");
+    for (from, to) in files {
+        std::fs::copy(pki.join(from), dir.path().join(to)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn list_shows_each_state_and_why_a_certificate_is_not_trusted() {
+    let dir = keys_with(&[
+        ("keys/alice@example.com.pem", "alice@example.com.pem"),
+        ("keys/bob@example.net.crt", "bob@example.net.crt"),
+        ("encrypted/alice-trad-aes256.pem", "carol@example.org.pem"),
+        ("keys/carol@example.org.crt", "carol@example.org.crt"),
+        ("bad/expired@example.com.crt", "expired@example.com.crt"),
+        ("trust/stranger@example.com.crt", "stranger.cer"),
+        ("trust/constrained-ca.crt", "sub-ca.crt"),
+        ("trust/outside@example.org.crt", "outside.crt"),
+        ("intermediate.crt", "intermediate.crt"),
+    ]);
+    let keys = dir.path().display().to_string();
+    let ca = repo_root()
+        .join("testdata/pki/ca.crt")
+        .display()
+        .to_string();
+    let args = [
+        "certs",
+        "list",
+        "--keys",
+        &keys,
+        "--no-system-trust",
+        "--trust",
+        &ca,
+    ];
+    let out = smime_args(&[&args[..], &["--json"]].concat());
+    exit_with(&out, 0);
+    let rows: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let by = |a: &str| {
+        rows.iter()
+            .find(|r| r["address"] == a)
+            .unwrap_or_else(|| panic!("{a} not listed: {rows:#?}"))
+    };
+    assert_eq!(rows.len(), 6, "{rows:#?}");
+    let alice = by("alice@example.com");
+    assert_eq!(alice["status"], "valid");
+    assert_eq!(alice["private_key"], "plain");
+    assert_eq!(alice["key"], "rsa-2048");
+    assert_eq!(alice["not_after"], "2054-01-01T00:00:00Z");
+    assert_eq!(alice["serial"], "1002");
+    assert_eq!(by("bob@example.net")["private_key"], "none");
+    assert_eq!(by("carol@example.org")["private_key"], "passphrase");
+    assert_eq!(by("expired@example.com")["status"], "expired");
+    assert_eq!(by("stranger@example.com")["status"], "untrusted");
+    let outside = by("outside@example.org");
+    assert_eq!(outside["status"], "untrusted");
+    assert!(
+        outside["trust_problem"]
+            .as_str()
+            .unwrap()
+            .contains("outside the name constraints"),
+        "{outside}"
+    );
+
+    // The text form: one line each, and the reason under an untrusted one.
+    let out = smime_args(&args);
+    let text = stdout(&out);
+    let stranger = text
+        .lines()
+        .position(|l| l.starts_with("stranger@example.com"))
+        .unwrap();
+    assert!(
+        text.lines().nth(stranger).unwrap().contains("untrusted"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .nth(stranger + 1)
+            .unwrap()
+            .contains("not trusted: no issuer"),
+        "{text}"
+    );
+
+    // Without any anchor, nothing is trusted.
+    let out = smime_args(&[
+        "certs",
+        "list",
+        "--keys",
+        &keys,
+        "--no-system-trust",
+        "--json",
+    ]);
+    assert!(
+        stdout(&out)
+            .lines()
+            .all(|l| !l.contains("\"status\":\"valid\"")),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_missing_trust_file_or_keys_directory_is_named() {
+    let out = smime_args(&[
+        "certs",
+        "list",
+        "--keys",
+        "/no/such/dir",
+        "--no-system-trust",
+    ]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("/no/such/dir"), "{err}");
+    let out = smime_args(&["certs", "list", "--trust", "/no/such/ca.pem"]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("/no/such/ca.pem"), "{err}");
+}
