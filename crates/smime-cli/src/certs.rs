@@ -1,14 +1,15 @@
-//! `smime certs list`: the keys directory's certificates and their state, from
-//! `smime_core::KeyStore::list_certificates`. The CLI only renders (text or JSON lines).
+//! `smime certs list` (the keys directory's certificates and their state, from
+//! `KeyStore::list_certificates`) and `smime certs import` (`KeyStore::plan_import`, then
+//! the files written here). The core decides and formats; the CLI renders and writes.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
-use smime_core::{CertStatus, KeyStore, ListedCertificate, TrustStore};
+use smime_core::{CertStatus, ImportVerdict, KeyStore, ListedCertificate, TrustStore};
 
-use crate::cli::TrustArgs;
-use crate::error::CliError;
+use crate::cli::{ImportArgs, TrustArgs};
+use crate::error::{CliError, exit};
 
 /// The trust anchors the options ask for: the system bundle unless `--no-system-trust`,
 /// then every `--trust FILE`.
@@ -94,4 +95,61 @@ fn json_line(c: &ListedCertificate) -> serde_json::Value {
         "private_key": c.private_key.as_str(),
         "file": c.file.display().to_string(),
     })
+}
+
+/// `smime certs import`: the exit code (0, or 65 when anything was refused).
+pub(crate) fn import(args: &ImportArgs) -> Result<i32, CliError> {
+    let mut store = KeyStore::open(&args.keys).map_err(CliError::Keys)?;
+    if let Some(source) = crate::passphrase::source(args.key_password_file.as_deref())? {
+        store = store.with_passphrase_source(source);
+    }
+    let mut refused = false;
+    for file in &args.files {
+        let data = std::fs::read(file).map_err(|source| CliError::ReadInput {
+            file: file.clone(),
+            source,
+        })?;
+        let plan = match store.plan_import(file, &data, SystemTime::now()) {
+            Ok(plan) => plan,
+            Err(e @ smime_core::KeyError::PassphraseNeeded { .. }) => {
+                return Err(CliError::Keys(e));
+            }
+            Err(e) => {
+                refused = true;
+                eprintln!("smime: refused: {e}");
+                continue;
+            }
+        };
+        for item in plan {
+            let who = if item.address.is_empty() {
+                item.subject.as_str()
+            } else {
+                item.address.as_str()
+            };
+            if let (Some(path), Some(pem)) = (&item.path, &item.pem) {
+                write_atomically(path, pem.as_bytes()).map_err(|source| CliError::WriteOutput {
+                    file: path.clone(),
+                    source,
+                })?;
+            }
+            match &item.verdict {
+                ImportVerdict::Refused(why) => {
+                    refused = true;
+                    println!("refused    {who} ({}): {why}", file.display());
+                }
+                verdict => println!("{:10} {who} ({})", verdict.as_str(), file.display()),
+            }
+        }
+    }
+    Ok(if refused { exit::DATA_ERR } else { 0 })
+}
+
+/// Writes `data` to `path` through a temporary file in the same directory, so that a
+/// reader never sees half a certificate.
+fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(data)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

@@ -74,6 +74,12 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CertsCommand {
+    /// Write `<address>.crt` into the keys directory for each person's certificate in FILEs
+    /// (with the intermediates that came with it), one line per certificate and address:
+    /// added, replaced (the new one is valid longer), unchanged, or refused (expired, no
+    /// emailProtection, no address, ...). Exit 0 when nothing was refused, 65 otherwise (the
+    /// others are still written).
+    Import(ImportArgs),
     /// One line per certificate in the keys directory: address, key, notAfter, status and
     /// the private key (none, plain, passphrase), then the issuer. Status is the first of:
     /// expired, not-yet-valid, untrusted (does not chain to a trust anchor; the next line
@@ -90,6 +96,22 @@ pub(crate) enum CertsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `smime certs import`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The keys directory to write `<address>.crt` files into.
+    #[arg(long, value_name = "DIR", env = "SMIME_KEYS", default_value = ".")]
+    pub(crate) keys: PathBuf,
+    /// The passphrase of PKCS#12 inputs: the first line of this file (else
+    /// SMIME_KEY_PASSWORD, else a prompt on a terminal).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key_password_file: Option<PathBuf>,
+    /// Certificate files: PEM (one or a chain), DER (.cer, .der), PKCS#7 (.p7b, .p7c),
+    /// PKCS#12 (.p12, .pfx: its certificates only).
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
 }
 
 /// Trust anchors: the system's CA bundle and the operator's own.

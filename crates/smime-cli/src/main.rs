@@ -54,6 +54,12 @@ fn main() {
             Ok(()) => 0,
             Err(e) => fail(&e),
         },
+        Some(Command::Certs {
+            command: CertsCommand::Import(args),
+        }) => match certs::import(&args) {
+            Ok(code) => code,
+            Err(e) => fail(&e),
+        },
         Some(Command::Show { file, json }) => {
             let format = if json {
                 show::Format::Json

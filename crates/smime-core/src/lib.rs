@@ -91,6 +91,7 @@ pub use file::{FileBuffer, ReadFileError, read_file_limited};
 pub use keys::AwsLcSigningKey;
 pub use keys::{CertProblem, KeyError, KeyFileKind};
 pub use keys::{CertStatus, EXPIRING_WITHIN, ListedCertificate, PrivateKeyState};
+pub use keys::{CertificateImport, ImportVerdict};
 pub use keys::{EncryptedKeyKind, Passphrase, PassphraseSource};
 pub use keys::{KeyBackend, KeyStore, RecipientKey, Signer};
 pub use keys::{PathProblem, TrustStore};

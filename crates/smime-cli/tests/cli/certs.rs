@@ -128,3 +128,82 @@ fn a_missing_trust_file_or_keys_directory_is_named() {
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("/no/such/ca.pem"), "{err}");
 }
+
+#[test]
+fn import_writes_one_crt_per_address_and_says_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().display().to_string();
+    let pki = repo_root().join("testdata/pki");
+    let p = |name: &str| pki.join(name).display().to_string();
+    // A PKCS#7 bundle (leaf + intermediate) and an expired certificate: one added, one
+    // refused, exit 65, and the good one written all the same.
+    let out = smime_args(&[
+        "certs",
+        "import",
+        "--keys",
+        &keys,
+        &p("certfiles/alice-chain.p7b"),
+        &p("bad/expired@example.com.crt"),
+    ]);
+    exit_with(&out, 65);
+    let text = stdout(&out);
+    assert!(text.contains("added      alice@example.com"), "{text}");
+    assert!(
+        text.contains("refused    expired@example.com") && text.contains("expired on"),
+        "{text}"
+    );
+    let written = std::fs::read_to_string(dir.path().join("alice@example.com.crt")).unwrap();
+    assert_eq!(
+        written.matches("BEGIN CERTIFICATE").count(),
+        2,
+        "the chain comes along"
+    );
+    // What was written is what the keys directory now uses to encrypt to Alice.
+    let listed = smime_args(&[
+        "certs",
+        "list",
+        "--keys",
+        &keys,
+        "--no-system-trust",
+        "--json",
+    ]);
+    assert!(stdout(&listed).contains("\"address\":\"alice@example.com\""));
+
+    // The same certificate again (DER this time): unchanged, exit 0. A renewal valid for a
+    // shorter time than the one present: unchanged too.
+    for file in ["certfiles/alice.cer", "encrypted/alice-renewed.crt"] {
+        let out = smime_args(&["certs", "import", "--keys", &keys, &p(file)]);
+        exit_with(&out, 0);
+        assert!(
+            stdout(&out).starts_with("unchanged  alice@example.com"),
+            "{}",
+            stdout(&out)
+        );
+    }
+
+    // A PKCS#12 needs its passphrase (exit 2 without one, naming the variable); with it,
+    // its certificates are imported.
+    let out = smime_args(&[
+        "certs",
+        "import",
+        "--keys",
+        &keys,
+        &p("pkcs12/twocerts.p12"),
+    ]);
+    let err = exit_with(&out, 2);
+    assert!(err.contains("SMIME_KEY_PASSWORD"), "{err}");
+    let out = run(smime().env("SMIME_KEY_PASSWORD", "test").args([
+        "certs",
+        "import",
+        "--keys",
+        &keys,
+        &p("pkcs12/twocerts.p12"),
+    ]));
+    exit_with(&out, 0);
+    assert!(
+        stdout(&out).contains("added      bob@example.net"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(dir.path().join("bob@example.net.crt").is_file());
+}

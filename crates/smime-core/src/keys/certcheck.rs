@@ -62,6 +62,14 @@ pub(crate) fn addresses(cert: &Certificate) -> Vec<String> {
     out
 }
 
+/// Whether the certificate is a CA's (basicConstraints cA): not a person's.
+pub(crate) fn is_ca(cert: &Certificate) -> bool {
+    matches!(
+        cert.tbs_certificate().get_extension::<x509_cert::ext::pkix::BasicConstraints>(),
+        Ok(Some((_, bc))) if bc.ca
+    )
+}
+
 /// True when the certificate names `address` (compared ignoring ASCII case).
 pub(crate) fn names_address(cert: &Certificate, address: &str) -> bool {
     addresses(cert)

@@ -87,7 +87,7 @@ pub enum KeyError {
     },
     /// The key file is encrypted and no passphrase was available
     /// ([`KeyStore::with_passphrase_source`](crate::KeyStore::with_passphrase_source)).
-    #[error("{}: is an {kind} and needs a passphrase", path.display())]
+    #[error("{}: needs a passphrase ({kind})", path.display())]
     PassphraseNeeded {
         /// The key file.
         path: PathBuf,

@@ -11,7 +11,6 @@ use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SEC
 use der::Decode;
 use rsa::traits::PublicKeyParts;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::BasicConstraints;
 use zeroize::Zeroizing;
 
 use super::certcheck;
@@ -145,7 +144,7 @@ pub(crate) fn list(
                 addresses.push(a);
             }
         }
-        if is_ca(cert) || addresses.is_empty() || seen.contains(&cert) {
+        if certcheck::is_ca(cert) || addresses.is_empty() || seen.contains(&cert) {
             continue;
         }
         seen.push(cert);
@@ -190,14 +189,6 @@ pub(crate) fn list(
     }
     out.sort_by(|a, b| (&a.address, a.not_after).cmp(&(&b.address, b.not_after)));
     (out, unreadable)
-}
-
-/// basicConstraints cA: intermediates and roots are not listed.
-fn is_ca(cert: &Certificate) -> bool {
-    matches!(
-        cert.tbs_certificate().get_extension::<BasicConstraints>(),
-        Ok(Some((_, bc))) if bc.ca
-    )
 }
 
 /// `rsa-2048`, `ec-p256`, `ec-p384`, else the algorithm (and curve) OID.

@@ -19,6 +19,7 @@ mod certfile;
 mod directory;
 mod encrypted_pem;
 mod error;
+mod import;
 mod inventory;
 mod key_transport;
 mod passphrase;
@@ -35,6 +36,7 @@ mod trust;
 
 pub use backend::KeyBackend;
 pub use error::{CertProblem, KeyError, KeyFileKind};
+pub use import::{CertificateImport, ImportVerdict};
 pub use inventory::{CertStatus, EXPIRING_WITHIN, ListedCertificate, PrivateKeyState};
 pub use passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 pub use path::PathProblem;

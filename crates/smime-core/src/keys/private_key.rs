@@ -45,13 +45,13 @@ pub(crate) enum KeyFileProblem {
     #[error("holds no PEM private key and is not a DER RSA private key")]
     NotPemNorDer,
     /// An encrypted key, and no passphrase to open it.
-    #[error("is an {0} and needs a passphrase")]
+    #[error("needs a passphrase ({0})")]
     NeedsPassphrase(EncryptedKeyKind),
     /// The passphrase does not open the encrypted key.
-    #[error("is an {0}, and the passphrase given does not open it (or the file is damaged)")]
+    #[error("the passphrase given does not open it ({0}; or the file is damaged)")]
     WrongPassphrase(EncryptedKeyKind),
     /// An encrypted key whose encryption we cannot undo (the text says which and why).
-    #[error("is an {0} that cannot be opened: {1}")]
+    #[error("cannot be opened ({0}): {1}")]
     Encryption(EncryptedKeyKind, String),
     /// An `EC PRIVATE KEY` block.
     #[error("holds an EC key; only RSA keys are supported")]

@@ -17,6 +17,7 @@ use super::certcheck::{self, Purpose};
 use super::certfile::{self, CertFileProblem};
 use super::directory::Directory;
 use super::error::{CertProblem, KeyError, KeyFileKind};
+use super::import::{self, CertificateImport};
 use super::inventory::{self, ListedCertificate};
 use super::key_transport::KeyWrap;
 use super::passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
@@ -246,6 +247,22 @@ impl KeyStore {
         at: SystemTime,
     ) -> (Vec<ListedCertificate>, Vec<(PathBuf, String)>) {
         inventory::list(&self.directory, trust, at)
+    }
+
+    /// What importing the certificate file `file` (its contents: `data`) into the keys
+    /// directory comes to, certificate by certificate and address by address
+    /// (`smime certs import`); a PKCS#12 file is opened with the store's passphrase source.
+    /// Nothing is written: the caller writes each `pem` to its `path`.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the file holds no certificate of a person, or cannot be opened.
+    pub fn plan_import(
+        &self,
+        file: &Path,
+        data: &[u8],
+        at: SystemTime,
+    ) -> Result<Vec<CertificateImport>, KeyError> {
+        import::plan(&self.directory, file, data, self.passphrases.as_deref(), at)
     }
 
     /// The directory searched.
