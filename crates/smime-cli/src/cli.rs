@@ -231,6 +231,15 @@ pub(crate) struct RunArgs {
     #[arg(long, value_enum, default_value = "aws-lc", help_heading = "Keys")]
     pub(crate) key_backend: BackendArg,
 
+    /// Refuse recipients whose certificate does not chain to a trust anchor (the system's
+    /// CA bundle and --trust files), through the certificates in the keys directory.
+    /// Without it the keys directory is your trust decision, as for sparkpostSMIME.py.
+    #[arg(long, help_heading = "Keys")]
+    pub(crate) require_trusted: bool,
+
+    #[command(flatten, next_help_heading = "Keys")]
+    pub(crate) trust: TrustArgs,
+
     /// Skip every certificate check (dates, usages, address, key size). For tests only.
     #[arg(long, help_heading = "Keys")]
     pub(crate) dangerous_skip_cert_checks: bool,

@@ -188,6 +188,10 @@ fn key_hint(e: &KeyError) -> Option<&'static str> {
         ),
         KeyError::Rejected { problem, .. } => Some(match problem {
             CertProblem::KeyMismatch => "the .pem key and the certificate are from different pairs",
+            CertProblem::Untrusted { .. } => {
+                "trust its CA with --trust FILE (the root), put the intermediate in the keys \
+                 directory, or leave out --require-trusted"
+            }
             CertProblem::AddressMismatch { .. } => "the certificate is for another address",
             CertProblem::Expired { .. } | CertProblem::NotYetValid { .. } => {
                 "renew the certificate (or check the system clock)"

@@ -202,6 +202,11 @@ fn protector(args: &RunArgs) -> Result<Protector, CliError> {
     if let Some(source) = passphrase::source(args.key_password_file.as_deref())? {
         keys = keys.with_passphrase_source(source);
     }
+    if args.require_trusted {
+        keys = keys.require_trusted(certs::trust_store(&args.trust)?);
+    } else if !args.trust.trust.is_empty() || args.trust.no_system_trust {
+        usage("--trust and --no-system-trust choose the anchors of --require-trusted: give it too");
+    }
     warn_exposed_keys(&args.keys);
     let mut options = Options::default();
     options.sign = if args.sign {

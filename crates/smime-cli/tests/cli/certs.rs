@@ -89,7 +89,7 @@ fn list_shows_each_state_and_why_a_certificate_is_not_trusted() {
         text.lines()
             .nth(stranger + 1)
             .unwrap()
-            .contains("not trusted: no issuer"),
+            .contains("not trusted: no trusted issuer"),
         "{text}"
     );
 
@@ -206,4 +206,42 @@ fn import_writes_one_crt_per_address_and_says_what_it_did() {
         stdout(&out)
     );
     assert!(dir.path().join("bob@example.net.crt").is_file());
+}
+
+/// `--require-trusted` refuses a recipient outside its CA's name constraints, and one whose
+/// chain ends at an unknown root; without it, the keys directory decides, as before.
+#[test]
+fn require_trusted_refuses_what_does_not_chain() {
+    let dir = keys_with(&[
+        ("trust/constrained-ca.crt", "sub-ca.crt"),
+        ("trust/inside@example.com.crt", "inside@example.com.crt"),
+        ("trust/outside@example.org.crt", "outside@example.org.crt"),
+        ("keys/alice@example.com.pem", "alice@example.com.pem"),
+    ]);
+    let keys = dir.path().display().to_string();
+    let ca = repo_root()
+        .join("testdata/pki/ca.crt")
+        .display()
+        .to_string();
+    let send = |to: &str, extra: &[&str]| {
+        let message = format!("From: alice@example.com\r\nTo: {to}\r\nSubject: t\r\n\r\nhello\r\n");
+        let file = write(dir.path(), "m.eml", message.as_bytes());
+        let mut args = vec!["--keys", &keys, "--encrypt", "--no-encrypt-to-self"];
+        args.extend_from_slice(extra);
+        args.push(&file);
+        smime_args(&args)
+    };
+    let trusted = ["--require-trusted", "--no-system-trust", "--trust", &ca];
+    exit_with(&send("inside@example.com", &trusted), 0);
+    let err = exit_with(&send("outside@example.org", &trusted), 65);
+    assert!(
+        err.contains("outside@example.org.crt")
+            && err.contains("does not chain to a trust anchor")
+            && err.contains("outside the name constraints"),
+        "{err}"
+    );
+    // Without --require-trusted the keys directory is the trust decision.
+    exit_with(&send("outside@example.org", &[]), 0);
+    // --trust alone is a usage error: it would silently do nothing.
+    exit_with(&send("inside@example.com", &["--trust", &ca]), 2);
 }

@@ -100,6 +100,24 @@ impl Directory {
         names.into_iter().map(|(_, p)| p.clone()).collect()
     }
 
+    /// Every readable certificate in the directory (the pool chains are built from).
+    pub(crate) fn all_certificates(&self) -> Vec<x509_cert::Certificate> {
+        let mut out = Vec::new();
+        for path in self.certificate_files_all() {
+            let Ok(data) = read_file_limited::<Zeroizing<Vec<u8>>>(&path, MAX_KEY_FILE) else {
+                continue;
+            };
+            if let Ok(certs) = certfile::certificates(&data) {
+                for c in certs {
+                    if !out.contains(&c) {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Every address of every readable certificate in the directory, read once. Files that
     /// cannot be read or hold no certificate are passed over here: a lookup that needs them
     /// by name reports why.

@@ -184,4 +184,11 @@ pub enum CertProblem {
     /// The private key does not belong to this certificate.
     #[error("does not match the private key")]
     KeyMismatch,
+    /// It does not chain to a trust anchor, and trust is required
+    /// ([`KeyStore::require_trusted`](crate::KeyStore::require_trusted)).
+    #[error("does not chain to a trust anchor: {reason}")]
+    Untrusted {
+        /// Why not.
+        reason: String,
+    },
 }

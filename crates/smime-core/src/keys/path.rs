@@ -44,9 +44,7 @@ const ANY_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 #[non_exhaustive]
 pub enum PathProblem {
     /// No certificate in the pool or among the anchors issued this one.
-    #[error(
-        "no issuer of \"{subject}\" is known (issuer \"{issuer}\"): it does not chain to a trust anchor"
-    )]
+    #[error("no trusted issuer of \"{subject}\" is known (it names \"{issuer}\")")]
     NoIssuer {
         /// The certificate whose issuer is missing.
         subject: String,

@@ -132,6 +132,10 @@ pub struct KeyStore {
     check_certificates: bool,
     backend: KeyBackend,
     passphrases: Option<Arc<dyn PassphraseSource>>,
+    /// When set, recipients' certificates must chain to one of these anchors.
+    required_trust: Option<TrustStore>,
+    /// Every certificate in the keys directory: the pool chains are built from (read once).
+    pool: std::sync::OnceLock<Vec<Certificate>>,
     /// Key files read so far (decrypted once per run), by path.
     key_files: Mutex<HashMap<PathBuf, Arc<KeyFile>>>,
     signers: Mutex<HashMap<String, Arc<Signer>>>,
@@ -169,6 +173,8 @@ impl KeyStore {
             check_certificates: true,
             backend: KeyBackend::default(),
             passphrases: None,
+            required_trust: None,
+            pool: std::sync::OnceLock::new(),
             key_files: Mutex::new(HashMap::new()),
             signers: Mutex::new(HashMap::new()),
             recipients: Mutex::new(HashMap::new()),
@@ -218,6 +224,16 @@ impl KeyStore {
     #[must_use]
     pub fn with_passphrase_source(mut self, source: Arc<dyn PassphraseSource>) -> Self {
         self.passphrases = Some(source);
+        self
+    }
+
+    /// Refuses recipients whose certificate does not chain to one of `trust`'s anchors
+    /// (through the certificates of the keys directory) with
+    /// [`CertProblem::Untrusted`]. Without it, the keys directory is the operator's trust
+    /// decision, as for sparkpostSMIME.py.
+    #[must_use]
+    pub fn require_trusted(mut self, trust: TrustStore) -> Self {
+        self.required_trust = Some(trust);
         self
     }
 
@@ -503,6 +519,7 @@ impl KeyStore {
                 any_cert = true;
                 let outcome = if self.check_certificates {
                     certcheck::check(&cert, address, Purpose::Encrypt, now)
+                        .and_then(|()| self.check_trust(&cert, now))
                         .and_then(|()| certcheck::rsa_public_key(&cert))
                 } else {
                     certcheck::rsa_public_key_unchecked(&cert).ok_or(CertProblem::UnsupportedKey {
@@ -570,6 +587,23 @@ impl KeyStore {
             }),
             None => Ok(None),
         }
+    }
+}
+
+impl KeyStore {
+    /// With [`require_trusted`](Self::require_trusted): `cert` chains to an anchor through
+    /// the keys directory's certificates.
+    fn check_trust(&self, cert: &Certificate, now: SystemTime) -> Result<(), CertProblem> {
+        let Some(trust) = &self.required_trust else {
+            return Ok(());
+        };
+        let pool = self.pool.get_or_init(|| self.directory.all_certificates());
+        trust
+            .validate(cert, pool, now)
+            .map(|_| ())
+            .map_err(|p| CertProblem::Untrusted {
+                reason: p.to_string(),
+            })
     }
 }
 
