@@ -12,6 +12,9 @@
 //! public half; no error text contains the passphrase.
 #![no_main]
 
+#[path = "shared/scratch.rs"]
+mod scratch;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -26,16 +29,7 @@ const PASSPHRASE: &str = "test";
 
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let base = if std::path::Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        let dir = base.join(format!("smime-fuzz-passphrase-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("empty")).expect("fuzz temp dir");
-        dir
-    })
+    DIR.get_or_init(|| scratch::scratch_dir("passphrase"))
 }
 
 fuzz_target!(|data: &[u8]| {

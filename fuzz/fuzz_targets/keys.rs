@@ -17,6 +17,9 @@
 //! holds the key's public half.
 #![no_main]
 
+#[path = "shared/scratch.rs"]
+mod scratch;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -63,14 +66,8 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let base = if Path::new("/dev/shm").is_dir() {
-            PathBuf::from("/dev/shm")
-        } else {
-            std::env::temp_dir()
-        };
-        let dir = base.join(format!("smime-fuzz-keys-{}", std::process::id()));
+        let dir = scratch::scratch_dir("keys");
         let empty = dir.join("empty");
-        std::fs::create_dir_all(&empty).expect("fuzz temp dir");
         let alice_crt = Path::new(KEYS).join(format!("{ALICE}.crt"));
         let alice_cert_pem = std::fs::read(&alice_crt).expect("alice's certificate");
         let store = KeyStore::open(KEYS).expect("the test keys");

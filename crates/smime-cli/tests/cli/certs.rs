@@ -15,6 +15,14 @@ fn keys_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
+/// The test PKI's root, as a `--trust` argument.
+fn test_root() -> String {
+    repo_root()
+        .join("testdata/pki/ca.crt")
+        .display()
+        .to_string()
+}
+
 #[test]
 fn list_shows_each_state_and_why_a_certificate_is_not_trusted() {
     let dir = keys_with(&[
@@ -29,10 +37,7 @@ fn list_shows_each_state_and_why_a_certificate_is_not_trusted() {
         ("intermediate.crt", "intermediate.crt"),
     ]);
     let keys = dir.path().display().to_string();
-    let ca = repo_root()
-        .join("testdata/pki/ca.crt")
-        .display()
-        .to_string();
+    let ca = test_root();
     let args = [
         "certs",
         "list",
@@ -219,10 +224,7 @@ fn require_trusted_refuses_what_does_not_chain() {
         ("keys/alice@example.com.pem", "alice@example.com.pem"),
     ]);
     let keys = dir.path().display().to_string();
-    let ca = repo_root()
-        .join("testdata/pki/ca.crt")
-        .display()
-        .to_string();
+    let ca = test_root();
     let send = |to: &str, extra: &[&str]| {
         let message = format!("From: alice@example.com\r\nTo: {to}\r\nSubject: t\r\n\r\nhello\r\n");
         let file = write(dir.path(), "m.eml", message.as_bytes());

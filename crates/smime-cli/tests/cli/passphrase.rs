@@ -19,6 +19,15 @@ const ENCRYPTED: [&str; 5] = [
     "alice-trad-des3.pem",
 ];
 
+/// `out` succeeded, and every implementation in `tools` verifies what it printed.
+fn verified_by_all(name: &str, out: &std::process::Output, tools: &[Tool]) {
+    exit_with(out, 0);
+    for tool in tools {
+        tool.verify(&out.stdout)
+            .unwrap_or_else(|e| panic!("{name}: {tool:?} does not verify: {e}"));
+    }
+}
+
 fn encrypted(name: &str) -> PathBuf {
     repo_root().join("testdata/pki/encrypted").join(name)
 }
@@ -43,11 +52,7 @@ fn encrypted_keys_sign_what_every_implementation_verifies() {
     let tools = Tool::available();
     for name in ENCRYPTED {
         let out = sign_with(name, Some("test"), &[]);
-        exit_with(&out, 0);
-        for tool in &tools {
-            tool.verify(&out.stdout)
-                .unwrap_or_else(|e| panic!("{name}: {tool:?} does not verify: {e}"));
-        }
+        verified_by_all(name, &out, &tools);
     }
 }
 
@@ -155,11 +160,7 @@ fn pkcs12_files_sign_what_every_implementation_verifies() {
             .env("SMIME_KEY_PASSWORD", "test")
             .args(["--sign", "--signer-key", &key])
             .arg(corpus("plain.eml")));
-        exit_with(&out, 0);
-        for tool in &tools {
-            tool.verify(&out.stdout)
-                .unwrap_or_else(|e| panic!("{name}: {tool:?} does not verify: {e}"));
-        }
+        verified_by_all(name, &out, &tools);
     }
 }
 
