@@ -9,6 +9,7 @@
 //! ```
 
 mod cli;
+mod ecdsa;
 mod hostile;
 mod operator;
 mod passphrase;

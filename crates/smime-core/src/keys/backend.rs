@@ -56,9 +56,7 @@ impl KeyBackend {
             KeyBackend::AwsLc => {
                 let key = match key.format {
                     KeyFormat::Pkcs8 => AwsLcSigningKey::from_pkcs8_der(&key.der),
-                    KeyFormat::Pkcs1 | KeyFormat::Sec1 => {
-                        AwsLcSigningKey::from_pkcs1_der(&key.der)
-                    }
+                    KeyFormat::Pkcs1 | KeyFormat::Sec1 => AwsLcSigningKey::from_pkcs1_der(&key.der),
                 }
                 .map_err(|e| unusable(&e))?;
                 Ok(Arc::new(key))
@@ -82,7 +80,8 @@ impl KeyBackend {
         };
         match self {
             KeyBackend::RustCrypto => {
-                let key = EcSigningKey::from_der(&key.der, sec1, curve).map_err(|e| unusable(&e))?;
+                let key =
+                    EcSigningKey::from_der(&key.der, sec1, curve).map_err(|e| unusable(&e))?;
                 Ok(Arc::new(key))
             }
             #[cfg(feature = "aws-lc")]
@@ -135,7 +134,11 @@ mod tests {
             .subject_public_key
             .raw_bytes()
             .to_vec();
-        assert_eq!(signer.public_key_der().unwrap(), point, "{backend:?} {address}");
+        assert_eq!(
+            signer.public_key_der().unwrap(),
+            point,
+            "{backend:?} {address}"
+        );
         let message = b"the signed attributes";
         let signature = signer.sign(message).unwrap();
         let digest = algorithm.digest(message);
@@ -155,15 +158,15 @@ mod tests {
         // And not over other bytes.
         let other = algorithm.digest(b"other bytes");
         let bad = match algorithm {
-            SignatureAlgorithm::EcdsaP256Sha256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(
-                &point,
-            )
-            .unwrap()
-            .verify_prehash(
-                &other,
-                &p256::ecdsa::DerSignature::from_bytes(&signature).unwrap(),
-            )
-            .is_ok(),
+            SignatureAlgorithm::EcdsaP256Sha256 => {
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                    .unwrap()
+                    .verify_prehash(
+                        &other,
+                        &p256::ecdsa::DerSignature::from_bytes(&signature).unwrap(),
+                    )
+                    .is_ok()
+            }
             _ => p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
                 .unwrap()
                 .verify_prehash(
@@ -181,8 +184,16 @@ mod tests {
     #[test]
     fn both_backends_sign_with_p256_and_p384_and_the_signatures_verify() {
         for backend in backends() {
-            sign_and_verify(backend, "frank@example.com", SignatureAlgorithm::EcdsaP256Sha256);
-            sign_and_verify(backend, "grace@example.org", SignatureAlgorithm::EcdsaP384Sha384);
+            sign_and_verify(
+                backend,
+                "frank@example.com",
+                SignatureAlgorithm::EcdsaP256Sha256,
+            );
+            sign_and_verify(
+                backend,
+                "grace@example.org",
+                SignatureAlgorithm::EcdsaP384Sha384,
+            );
         }
     }
 

@@ -274,3 +274,75 @@ pub(crate) fn rsa_public_key_unchecked(cert: &Certificate) -> Option<rsa::Public
     let key = rsa::PublicKey::try_from(spki_ref).ok()?;
     (key.size() > 0).then_some(key)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn ec_cert(address: &str) -> Certificate {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/pki/ec")
+            .join(format!("{address}.crt"));
+        let data = std::fs::read(path).unwrap();
+        let blocks = super::super::pem::blocks(&data);
+        Certificate::from_der(&blocks[0].der).unwrap()
+    }
+
+    /// 2026-06-01, inside the test certificates' validity.
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_780_315_200)
+    }
+
+    #[test]
+    fn ec_certificates_sign_on_p256_and_p384_only() {
+        for address in ["frank@example.com", "grace@example.org"] {
+            assert_eq!(
+                check(&ec_cert(address), address, Purpose::Sign, now()),
+                Ok(())
+            );
+        }
+        let problem = check(
+            &ec_cert("henry@example.net"),
+            "henry@example.net",
+            Purpose::Sign,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            problem,
+            CertProblem::UnsupportedKey {
+                algorithm: "EC on curve brainpoolP256r1".to_owned()
+            }
+        );
+        assert_eq!(
+            problem.to_string(),
+            "has a public key of an unsupported type (EC on curve brainpoolP256r1); RSA, and EC \
+             on P-256 or P-384, are supported"
+        );
+    }
+
+    #[test]
+    fn ec_certificates_are_not_encrypted_to() {
+        for address in [
+            "frank@example.com",
+            "grace@example.org",
+            "henry@example.net",
+        ] {
+            let cert = ec_cert(address);
+            assert_eq!(
+                check(&cert, address, Purpose::Encrypt, now()),
+                Err(CertProblem::EcEncryption),
+                "{address}"
+            );
+            assert_eq!(
+                encryption_key_unchecked(&cert).err(),
+                Some(CertProblem::EcEncryption)
+            );
+        }
+        assert_eq!(
+            CertProblem::EcEncryption.to_string(),
+            "has an EC key; encrypting to EC certificates (ECDH) is not supported yet"
+        );
+    }
+}

@@ -235,16 +235,12 @@ impl PrivateKeyDer {
                 }
                 // The curve is in the algorithm's parameters (RFC 5915 §2); failing that, in
                 // the ECPrivateKey's own.
-                let curve = info
-                    .algorithm
-                    .parameters_oid()
-                    .ok()
-                    .or_else(|| {
-                        sec1::EcPrivateKey::from_der(info.private_key.as_bytes())
-                            .ok()
-                            .and_then(|k| k.parameters)
-                            .and_then(|p| p.named_curve())
-                    });
+                let curve = info.algorithm.parameters_oid().ok().or_else(|| {
+                    sec1::EcPrivateKey::from_der(info.private_key.as_bytes())
+                        .ok()
+                        .and_then(|k| k.parameters)
+                        .and_then(|p| p.named_curve())
+                });
                 Ok(KeyAlgorithm::Ec(ec_curve(curve)?))
             }
         }
@@ -332,7 +328,9 @@ mod tests {
             ),
             (
                 block("EC PRIVATE KEY", "AAAA"),
-                KeyFileProblem::BadEcKey("unknown/unsupported ASN.1 DER tag: 0x00 at DER byte 1".into()),
+                KeyFileProblem::BadEcKey(
+                    "unknown/unsupported ASN.1 DER tag: 0x00 at DER byte 1".into(),
+                ),
             ),
             (block("CERTIFICATE", "AAAA"), KeyFileProblem::NoKey),
         ] {
@@ -425,7 +423,9 @@ mod ec_tests {
                 Some(KeyFileProblem::NeedsPassphrase(kind)),
                 "{name}"
             );
-            let wrong = private_key_in(&data, &blocks, &mut |_| Some(Passphrase::new("nope".into())));
+            let wrong = private_key_in(&data, &blocks, &mut |_| {
+                Some(Passphrase::new("nope".into()))
+            });
             assert_eq!(
                 wrong.err(),
                 Some(KeyFileProblem::WrongPassphrase(kind)),

@@ -46,11 +46,7 @@ impl EcSigningKey {
 
     /// The key of a file whose curve was already read from its DER (`private_key`): the
     /// curve is checked again by the decoder.
-    pub(crate) fn from_der(
-        der: &[u8],
-        sec1: bool,
-        curve: EcCurve,
-    ) -> Result<Self, SigningFailure> {
+    pub(crate) fn from_der(der: &[u8], sec1: bool, curve: EcCurve) -> Result<Self, SigningFailure> {
         let key = match (curve, sec1) {
             (EcCurve::P256, false) => Curve::P256(p256::ecdsa::SigningKey::from_pkcs8_der(der)?),
             (EcCurve::P384, false) => Curve::P384(p384::ecdsa::SigningKey::from_pkcs8_der(der)?),
