@@ -324,3 +324,67 @@ fn the_own_copy_with_an_ec_sender_certificate_is_refused_the_same_way() {
         assert_eq!(layers, ["enveloped", "opaque-signed"], "{tool}");
     }
 }
+
+#[test]
+fn debug_of_ec_keys_and_signers_shows_no_key_material() {
+    use p256::pkcs8::DecodePrivateKey as _;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let frank_pem = std::fs::read_to_string(ec_dir().join("frank@example.com.pem")).unwrap();
+    let grace_pem = std::fs::read_to_string(ec_dir().join("grace@example.org.pem")).unwrap();
+    let frank_key = frank_pem.split("-----END PRIVATE KEY-----").next().unwrap();
+    let grace_key = grace_pem
+        .split("-----END EC PRIVATE KEY-----")
+        .next()
+        .unwrap();
+    let frank_scalar =
+        p256::SecretKey::from_pkcs8_pem(&format!("{frank_key}-----END PRIVATE KEY-----\n"))
+            .unwrap()
+            .to_bytes();
+    let grace_scalar =
+        p384::SecretKey::from_sec1_pem(&format!("{grace_key}-----END EC PRIVATE KEY-----\n"))
+            .unwrap()
+            .to_bytes();
+    let mut needles = vec![hex(&frank_scalar), hex(&grace_scalar)];
+    // Every base64 line of the key blocks (the certificates' lines are public).
+    for key in [frank_key, grace_key] {
+        needles.extend(
+            key.lines()
+                .filter(|l| l.len() > 40 && !l.starts_with("-----"))
+                .map(str::to_owned),
+        );
+    }
+    for backend in backends() {
+        let keys = Arc::new(KeyStore::open(ec_dir()).unwrap().with_key_backend(backend));
+        for address in ["frank@example.com", "grace@example.org"] {
+            let signer = keys.signer(address, std::time::SystemTime::now()).unwrap();
+            let p = Protector::new(Arc::clone(&keys), Options::sign(SignMode::Opaque));
+            for text in [
+                format!("{signer:?}"),
+                format!("{signer:#?}"),
+                format!("{keys:?}"),
+                format!("{p:#?}"),
+            ] {
+                for n in &needles {
+                    assert!(!text.contains(n.as_str()), "{backend:?} {address}: {text}");
+                }
+                assert!(!text.contains(&hex(&frank_scalar).to_uppercase()), "{text}");
+            }
+        }
+    }
+    let key = smime_core::EcSigningKey::from_pkcs8_der(
+        &smime_testkit::base64_decode(
+            frank_key
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>()
+                .as_bytes(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let text = format!("{key:?}");
+    assert_eq!(
+        text,
+        "EcSigningKey { algorithm: EcdsaP256Sha256, bits: 256, .. }"
+    );
+}
