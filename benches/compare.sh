@@ -14,7 +14,12 @@
 #      plus one `swaks` per message;
 #   4. one message end to end, process start to Postfix's `250` (hyperfine, median), next to
 #      the same message through the openssl | swaks pipeline;
-#   5. peak memory (max RSS) of the bulk run of N messages and of one 5 MB message.
+#   5. peak memory (max RSS) of the bulk run of N messages and of one 5 MB message;
+#   6. ECDSA P-256: build only, sign only (`smime --sign --output-dir`, aws-lc keys) with
+#      frank@example.com's key (testdata/pki/ec) on the same N messages sent from Frank,
+#      against `openssl speed ecdsap256` signatures/s x cores, measured in the same run.
+#
+#   ONLY_ECDSA=1 N=2000 benches/compare.sh   # row 6 alone (about a minute; no Postfix needed)
 #
 # The message is the corpus' 20 KB HTML message from Alice to Bob: one recipient plus the
 # sender's own copy. Work files live in /dev/shm when it exists, so the disk is not measured.
@@ -32,9 +37,9 @@ ROUNDS=${ROUNDS:-3}
 cores=$(nproc)
 
 need=()
-command -v smtp-sink >/dev/null || need+=(postfix)
-command -v swaks >/dev/null || need+=(swaks)
-command -v hyperfine >/dev/null || need+=(hyperfine)
+[ "${ONLY_ECDSA:-}" = 1 ] || command -v smtp-sink >/dev/null || need+=(postfix)
+[ "${ONLY_ECDSA:-}" = 1 ] || command -v swaks >/dev/null || need+=(swaks)
+[ "${ONLY_ECDSA:-}" = 1 ] || command -v hyperfine >/dev/null || need+=(hyperfine)
 if ((${#need[@]})); then
     if [ "$(id -u)" -eq 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
@@ -48,7 +53,7 @@ fi
 
 echo "building smime (release)..." >&2
 cargo build -q --release -p smime-cli
-smime=$PWD/target/release/smime
+smime=${CARGO_TARGET_DIR:-$PWD/target}/release/smime
 keys=$PWD/testdata/pki/keys
 work=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 sink_pid=
@@ -90,6 +95,38 @@ PY
 size=$(stat -c %s "$work/in/00000.eml")
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# 6. ECDSA P-256, sign only: the same N messages from Frank, a keys directory with Frank's
+# key (PKCS#8), certificate and the intermediate only, against `openssl speed ecdsap256`
+# (+F4: sign/s, verify/s) x cores. Sets ec_rate, ec_ossl_sign, ec_limit.
+ecdsa_row() {
+    local line ec_s
+    mkdir -p "$work/in-ec" "$work/built-ec" "$work/keys-ec"
+    cp testdata/pki/ec/frank@example.com.pem testdata/pki/ec/frank@example.com.crt "$work/keys-ec/"
+    python3 - "$work/in" "$work/in-ec" <<'PY'
+import sys, pathlib
+src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for f in sorted(src.glob("*.eml")):
+    (dst / f.name).write_bytes(f.read_bytes().replace(
+        b"From: Alice <alice@example.com>\r\n", b"From: Frank <frank@example.com>\r\n", 1))
+PY
+    line=$(openssl speed -seconds 3 -mr ecdsap256 2>/dev/null | awk -F: '/^\+F4:/ {print; exit}')
+    # Older OpenSSL prints seconds per operation instead of operations per second.
+    ec_ossl_sign=$(python3 -c "s = float('$(cut -d: -f4 <<<"$line")'); print(f'{1/s if s < 1 else s:.0f}')")
+    read -r ec_s _ < <(measure "$smime" "$work/in-ec" --keys "$work/keys-ec" --sign --quiet --output-dir "$work/built-ec")
+    ec_rate=$(python3 -c "print(f'{$N/$ec_s:.0f}')")
+    ec_limit=$(python3 -c "print(int($ec_ossl_sign) * $cores)")
+    rm -rf "$work/in-ec" "$work/built-ec" "$work/keys-ec"
+}
+ecdsa_line() {
+    echo "| build only, ECDSA P-256 sign only, smime --sign --output-dir ($N messages from frank@example.com, aws-lc keys) | $ec_rate msg/s | $(python3 -c "print(f'{$ec_rate/$ec_limit:.2f}')") x (openssl speed ecdsap256 x $cores = $ec_limit sign/s) |"
+}
+if [ "${ONLY_ECDSA:-}" = 1 ]; then
+    ecdsa_row
+    echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d); message: $size bytes; load before: $load"
+    ecdsa_line
+    exit 0
+fi
 
 # 1. Build only, against `openssl speed rsa2048`. The VM's speed drifts by 10-20 % within
 # minutes, so the two alternate, ROUNDS times each, and the ratio is of the medians. One
@@ -135,6 +172,7 @@ ln "${in_all[@]:0:$RC_N}" "$work/in-rc/"
 read -r rc_s _ < <(measure "$smime" "$work/in-rc" --keys "$keys" --key-backend rustcrypto --sign --encrypt --quiet --output-dir "$work/built-rc")
 rc_rate=$(python3 -c "print(f'{$RC_N/$rc_s:.0f}')")
 rm -rf "$work/built-rc" "$work/in-rc"
+ecdsa_row
 # The crypto floor: what this job's cryptography alone costs at OpenSSL's speed, per message:
 # one RSA-2048 signature, two public-key operations (key transport to Bob and to the sender;
 # `verify` is the same operation), AES-256-CBC over the enveloped content (three quarters of
@@ -219,6 +257,7 @@ message: $size bytes, sign+encrypt (RSA-2048), recipients: To bob + the sender; 
 | the same, against \`openssl speed -multi $cores rsa2048\` (all cores signing at once, median of $ROUNDS) | $multi_limit sign/s | smime reaches $(ratio "$build_rate" "$multi_limit") x |
 | crypto floor: the same job's cryptography at OpenSSL's speed x $cores | $floor_rate msg/s | $(ratio "$floor_rate" "$hw_limit") x; smime reaches $(ratio "$build_rate" "$floor_rate") x of it |
 | build only, pure-Rust keys (--key-backend rustcrypto, $RC_N messages) | $rc_rate msg/s | $(ratio "$rc_rate" "$hw_limit") x |
+$(ecdsa_line)
 | bulk send to smtp-sink, smime ($N, $CONC connections, building too) | $send_rate msg/s | $(ratio "$send_rate" "$src_rate") x smtp-source |
 | smtp-source, same pre-built messages, $CONC connections | $src_rate msg/s | |
 | openssl cms sign + encrypt + swaks, one per message ($LOOP_N) | $loop_rate msg/s | smime is $(ratio "$send_rate" "$loop_rate") x faster |

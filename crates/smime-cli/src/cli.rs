@@ -141,12 +141,12 @@ pub(crate) enum TlsArg {
     None,
 }
 
-/// Which implementation makes RSA signatures.
+/// Which implementation makes RSA and ECDSA signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum BackendArg {
     /// aws-lc-rs: native assembly, the fast default.
     AwsLc,
-    /// RustCrypto `rsa`: pure Rust.
+    /// RustCrypto `rsa`, `p256`, `p384`: pure Rust.
     Rustcrypto,
 }
 
@@ -227,7 +227,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "FILE", help_heading = "Keys")]
     pub(crate) key_password_file: Option<PathBuf>,
 
-    /// Which implementation makes RSA signatures.
+    /// Which implementation makes RSA and ECDSA signatures.
     #[arg(long, value_enum, default_value = "aws-lc", help_heading = "Keys")]
     pub(crate) key_backend: BackendArg,
 

@@ -88,14 +88,14 @@ pub use build::{
 };
 pub use file::{FileBuffer, ReadFileError, read_file_limited};
 #[cfg(feature = "aws-lc")]
-pub use keys::AwsLcSigningKey;
+pub use keys::{AwsLcEcSigningKey, AwsLcSigningKey};
 pub use keys::{CertProblem, KeyError, KeyFileKind};
 pub use keys::{CertStatus, EXPIRING_WITHIN, ListedCertificate, PrivateKeyState};
 pub use keys::{CertificateImport, ImportVerdict};
+pub use keys::{EcSigningKey, RsaSigningKey, SignatureAlgorithm, SigningFailure, SigningKey};
 pub use keys::{EncryptedKeyKind, Passphrase, PassphraseSource};
 pub use keys::{KeyBackend, KeyStore, RecipientKey, Signer};
 pub use keys::{PathProblem, TrustStore};
-pub use keys::{RsaSigningKey, SigningFailure, SigningKey};
 pub use limits::{
     MAX_CERTS_PER_FILE, MAX_FIELD_SIZE, MAX_HEADER_SIZE, MAX_KEY_FILE, MAX_MIME_DEPTH,
     MAX_RSA_BITS, MIN_RSA_BITS,

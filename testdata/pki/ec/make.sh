@@ -8,9 +8,26 @@
 #   henry@example.net.{pem,crt}   brainpoolP256r1: a curve we refuse by name
 #   frank@example.com.p12         frank's key, certificate and chain as PKCS#12 (OpenSSL 3's
 #                                 defaults), passphrase `test`
+#   encrypted/frank-pkcs8.pem     frank's key as ENCRYPTED PRIVATE KEY (`openssl pkcs8 -topk8`:
+#                                 PBES2, PBKDF2-SHA256, AES-256-CBC), passphrase `test`
+#   encrypted/frank-sec1.pem      frank's key as SEC1 EC PRIVATE KEY with `Proc-Type:
+#                                 4,ENCRYPTED` (`openssl ec -aes256`), passphrase `test`
+#
+# `make.sh encrypted` remakes only the encrypted copies, from the frank@example.com.pem there is.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
+
+# The encrypted copies of frank's key (in a directory of their own: they are no address's key).
+encrypted_copies() {
+    mkdir -p encrypted
+    openssl pkcs8 -topk8 -in frank@example.com.pem -passout pass:test -out encrypted/frank-pkcs8.pem
+    openssl ec -in frank@example.com.pem -aes256 -passout pass:test -out encrypted/frank-sec1.pem 2>/dev/null
+}
+if [ "${1:-}" = encrypted ]; then
+    encrypted_copies
+    exit 0
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 . ../ca-config.sh
@@ -48,3 +65,4 @@ openssl pkcs12 -export -inkey "$work/frank@example.com.key" -in frank@example.co
 for a in frank@example.com grace@example.org; do
     openssl verify -CAfile ../ca.crt -untrusted ../intermediate.crt -purpose smimesign "$a.crt" >/dev/null
 done
+encrypted_copies

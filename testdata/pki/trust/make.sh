@@ -12,6 +12,8 @@
 #   stranger@example.com.crt a leaf from other-root
 #   expired-ca.crt          a subordinate CA under the test root that expired in 2025
 #   late@example.com.crt    a leaf from expired-ca (itself valid to 2054)
+#   ec-ca.crt               a P-384 subordinate CA under the test root (RSA-signed)
+#   ec-leaf@example.com.crt a P-256 leaf from ec-ca: signed with ecdsa-with-SHA384
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
@@ -75,7 +77,21 @@ req "$work/late.key" "/O=smime test PKI/CN=late@example.com" "$work/late.csr"
 ee_ext "$work/late.ext" late@example.com
 sign "$work/late.csr" late@example.com.crt "$work/late.ext" $S $E expired-ca.crt "$work/eca.key"
 
+# An EC CA (P-384) and a P-256 leaf it signs (ecdsa-with-SHA384).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$work/ecca.key" 2>/dev/null
+req "$work/ecca.key" "/O=smime test PKI/CN=smime TEST-ONLY EC CA" "$work/ecca.csr"
+ca_ext "$work/ecca.ext"
+sign "$work/ecca.csr" ec-ca.crt "$work/ecca.ext" $S $E ../ca.crt ../ca.key
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/ecleaf.key" 2>/dev/null
+req "$work/ecleaf.key" "/O=smime test PKI/CN=ec-leaf@example.com" "$work/ecleaf.csr"
+ee_ext "$work/ecleaf.ext" ec-leaf@example.com
+sed -i 's/keyEncipherment/keyAgreement/' "$work/ecleaf.ext"
+openssl ca -config "$work/ca.cnf" -batch -notext -cert ec-ca.crt -keyfile "$work/ecca.key" -md sha384 \
+    -startdate $S -enddate $E -extfile "$work/ecleaf.ext" -extensions ext -in "$work/ecleaf.csr" \
+    -out ec-leaf@example.com.crt 2>/dev/null
+
 # What OpenSSL says, as a check of the fixtures themselves.
+openssl verify -CAfile ../ca.crt -untrusted ec-ca.crt -purpose smimesign ec-leaf@example.com.crt >/dev/null
 openssl verify -CAfile ../ca.crt -untrusted constrained-ca.crt -purpose smimesign inside@example.com.crt >/dev/null
 if openssl verify -CAfile ../ca.crt -untrusted constrained-ca.crt outside@example.org.crt >/dev/null 2>&1; then
     echo "outside@example.org.crt should violate the name constraint" >&2

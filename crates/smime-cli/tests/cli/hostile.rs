@@ -407,7 +407,7 @@ fn h09_truncated_der_key() {
     assert_refused(
         &smime(&["--keys", &kd, "--sign", &m]),
         &key,
-        "holds no PEM private key and is not a DER RSA private key",
+        "holds no PEM private key and is not a DER RSA or EC private key",
         "check the file",
     );
     // Truncated PEM text.

@@ -10,6 +10,7 @@
 
 mod certs;
 mod cli;
+mod ecdsa;
 mod hostile;
 mod operator;
 mod passphrase;

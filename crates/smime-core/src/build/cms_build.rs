@@ -19,12 +19,11 @@ use cms::enveloped_data::{KeyTransRecipientInfo, RecipientIdentifier, RecipientI
 use cms::signed_data::{CertificateSet, SignerIdentifier, SignerInfo, SignerInfos};
 use const_oid::db::rfc5911::SMIME_CAPABILITIES as ID_AA_SMIME_CAPABILITIES;
 use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA, ID_SIGNED_DATA};
-use const_oid::db::rfc5912::{ID_SHA_256, RSA_ENCRYPTION};
+use const_oid::db::rfc5912::RSA_ENCRYPTION;
 use const_oid::db::rfc6268::ID_SIGNING_TIME;
 use der::Encode;
 use der::asn1::{Any, Null, OctetString, SetOfVec};
 use rand_core::CryptoRng;
-use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 use x509_cert::time::Time;
@@ -34,7 +33,7 @@ use super::der_frame::{
     CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, SET, header, tlv_len,
 };
 use super::error::ProtectError;
-use crate::keys::{RecipientKey, Signer};
+use crate::keys::{RecipientKey, SignatureAlgorithm, Signer};
 
 /// The content-encryption algorithm of an EnvelopedData.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,10 +61,11 @@ impl Cipher {
     }
 }
 
-fn sha256_id() -> AlgorithmIdentifierOwned {
+/// The digest algorithm of a SignerInfo (SHA-256, or SHA-384 for P-384 keys).
+fn digest_id(algorithm: SignatureAlgorithm) -> AlgorithmIdentifierOwned {
     // RFC 5754 §2: the parameters SHOULD be absent.
     AlgorithmIdentifierOwned {
-        oid: ID_SHA_256,
+        oid: algorithm.digest_oid(),
         parameters: None,
     }
 }
@@ -99,14 +99,17 @@ pub(crate) struct SignedDer {
 
 /// Signs `content` and returns the DER of a ContentInfo holding SignedData. With `detached`,
 /// the content is left out (multipart/signed) and `head` is the whole structure; otherwise it
-/// is encapsulated (opaque) and the structure is `head`, `content`, `tail`.
+/// is encapsulated (opaque) and the structure is `head`, `content`, `tail`. The digest and the
+/// signatureAlgorithm are the signing key's ([`SignatureAlgorithm`]): SHA-256 with RSA and
+/// P-256, SHA-384 with P-384.
 pub(crate) fn signed_data(
     content: &[u8],
     detached: bool,
     signer: &Signer,
     signing_time: SystemTime,
 ) -> Result<SignedDer, ProtectError> {
-    let digest = Sha256::digest(content);
+    let algorithm = signer.key().algorithm();
+    let digest = algorithm.digest(content);
     let time = Time::try_from(signing_time)?;
     let attrs = vec![
         attribute(
@@ -135,7 +138,7 @@ pub(crate) fn signed_data(
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(signer.issuer_and_serial()),
-        digest_alg: sha256_id(),
+        digest_alg: digest_id(algorithm),
         signed_attrs: Some(signed_attrs),
         signature_algorithm: signer.key().signature_algorithm(),
         signature: OctetString::new(signature)?,
@@ -144,7 +147,7 @@ pub(crate) fn signed_data(
     // SignedData ::= SEQUENCE { version, digestAlgorithms, encapContentInfo,
     //   certificates [0] IMPLICIT CertificateSet, signerInfos }
     let version = CmsVersion::V1.to_der()?;
-    let digest_algorithms = SetOfVec::try_from(vec![sha256_id()])?.to_der()?;
+    let digest_algorithms = SetOfVec::try_from(vec![digest_id(algorithm)])?.to_der()?;
     let certificates = certificates_der(signer)?;
     let signer_infos = SignerInfos(SetOfVec::try_from(vec![signer_info])?).to_der()?;
     let id_data = ID_DATA.to_der()?;

@@ -209,7 +209,8 @@ impl Protector {
                 let der = signed_data(&entity, true, s, now)?;
                 let boundary = self.pick_boundary(&entity, rng)?;
                 out.reserve(entity.len() + base64_lines_len(der.head.len()) + 1024 + room);
-                write_multipart_signed(out, &entity, &der.head, &boundary);
+                let micalg = s.key().algorithm().micalg();
+                write_multipart_signed(out, &entity, &der.head, &boundary, micalg);
             }
             _ if opts.encrypt => {
                 // Nothing else needs the prepared entity: encrypt it where it is.
@@ -331,12 +332,18 @@ fn write_pkcs7_mime(out: &mut Vec<u8>, smime_type: &str, der_pieces: &[&[u8]]) {
 }
 
 /// Appends a `multipart/signed` entity (RFC 8551 §3.5.3): the signed entity exactly as signed,
-/// then the detached signature.
-fn write_multipart_signed(out: &mut Vec<u8>, entity: &[u8], der: &[u8], boundary: &str) {
+/// then the detached signature. `micalg` names the signature's digest (`sha-256`, `sha-384`).
+fn write_multipart_signed(
+    out: &mut Vec<u8>,
+    entity: &[u8],
+    der: &[u8],
+    boundary: &str,
+    micalg: &str,
+) {
     out.extend_from_slice(
         format!(
             "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\";\r\n \
-             micalg=sha-256; boundary=\"{boundary}\"\r\n\r\n"
+             micalg={micalg}; boundary=\"{boundary}\"\r\n\r\n"
         )
         .as_bytes(),
     );

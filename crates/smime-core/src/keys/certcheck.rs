@@ -1,11 +1,14 @@
 //! Certificate checks before use (RFC 8550): dates, key usage, extended key usage, address,
-//! key type and size.
+//! key type and size. RSA keys sign and encrypt, within the accepted sizes; EC keys on P-256
+//! and P-384 sign (ECDSA) but cannot be encrypted to yet (ECDH key agreement is not built).
 
 use std::time::SystemTime;
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc3280::EMAIL_ADDRESS as ID_EMAIL_ADDRESS;
-use const_oid::db::rfc5912::{ID_KP_EMAIL_PROTECTION, RSA_ENCRYPTION};
+use const_oid::db::rfc5912::{
+    ID_EC_PUBLIC_KEY, ID_KP_EMAIL_PROTECTION, RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1,
+};
 use der::Decode;
 use der::asn1::Ia5StringRef;
 use rsa::traits::PublicKeyParts;
@@ -14,6 +17,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 
 use super::error::CertProblem;
+use super::private_key::oid_name;
 use crate::limits::{MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).
@@ -37,8 +41,75 @@ pub(crate) fn check(
 ) -> Result<(), CertProblem> {
     check_address(cert, address)?;
     check_dates(cert, now)?;
-    rsa_public_key(cert)?;
+    check_key(cert, purpose)?;
     check_usage(cert, purpose)
+}
+
+/// The type of a certificate's public key, as far as we use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CertKey {
+    Rsa,
+    /// EC on P-256 or P-384.
+    Ec,
+}
+
+/// The key type of `cert`: RSA, or EC on a supported curve; anything else is
+/// [`CertProblem::UnsupportedKey`] naming the algorithm (or the curve).
+fn key_type(cert: &Certificate) -> Result<CertKey, CertProblem> {
+    let algorithm = &cert.tbs_certificate().subject_public_key_info().algorithm;
+    if algorithm.oid == RSA_ENCRYPTION {
+        return Ok(CertKey::Rsa);
+    }
+    if algorithm.oid != ID_EC_PUBLIC_KEY {
+        return Err(CertProblem::UnsupportedKey {
+            algorithm: oid_name(&algorithm.oid),
+        });
+    }
+    let curve = algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+    match curve {
+        Some(SECP_256_R_1 | SECP_384_R_1) => Ok(CertKey::Ec),
+        Some(curve) => Err(CertProblem::UnsupportedKey {
+            algorithm: format!("EC on curve {}", oid_name(&curve)),
+        }),
+        None => Err(CertProblem::UnsupportedKey {
+            algorithm: "EC without a named curve".to_owned(),
+        }),
+    }
+}
+
+/// The key type and size rules for `purpose`: RSA within the accepted sizes for both; EC
+/// (P-256, P-384) for signing only.
+fn check_key(cert: &Certificate, purpose: Purpose) -> Result<(), CertProblem> {
+    if purpose == Purpose::Encrypt && is_ec(cert) {
+        return Err(CertProblem::EcEncryption);
+    }
+    match key_type(cert)? {
+        CertKey::Rsa => rsa_public_key(cert).map(drop),
+        CertKey::Ec => Ok(()),
+    }
+}
+
+/// True when the certificate's key is an EC key (on any curve).
+fn is_ec(cert: &Certificate) -> bool {
+    cert.tbs_certificate()
+        .subject_public_key_info()
+        .algorithm
+        .oid
+        == ID_EC_PUBLIC_KEY
+}
+
+/// The RSA key to encrypt to when checks are off: no size rules, but an EC certificate still
+/// gets its own clear refusal.
+pub(crate) fn encryption_key_unchecked(cert: &Certificate) -> Result<rsa::PublicKey, CertProblem> {
+    if is_ec(cert) {
+        return Err(CertProblem::EcEncryption);
+    }
+    rsa_public_key_unchecked(cert).ok_or(CertProblem::UnsupportedKey {
+        algorithm: "not RSA".to_owned(),
+    })
 }
 
 /// The email addresses a certificate is issued to: subjectAltName rfc822Names, then the
@@ -166,6 +237,9 @@ fn key_usage_problem(purpose: Purpose) -> CertProblem {
 /// The certificate's RSA public key, within the accepted sizes.
 pub(crate) fn rsa_public_key(cert: &Certificate) -> Result<rsa::PublicKey, CertProblem> {
     let spki = cert.tbs_certificate().subject_public_key_info();
+    if is_ec(cert) {
+        return Err(CertProblem::EcEncryption);
+    }
     if spki.algorithm.oid != RSA_ENCRYPTION {
         return Err(CertProblem::UnsupportedKey {
             algorithm: spki.algorithm.oid.to_string(),
@@ -207,4 +281,104 @@ pub(crate) fn rsa_public_key_unchecked(cert: &Certificate) -> Option<rsa::Public
     let spki_ref = spki::SubjectPublicKeyInfoRef::from_der(&der).ok()?;
     let key = rsa::PublicKey::try_from(spki_ref).ok()?;
     (key.size() > 0).then_some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn ec_cert(address: &str) -> Certificate {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata/pki/ec")
+            .join(format!("{address}.crt"));
+        let data = std::fs::read(path).unwrap();
+        let blocks = super::super::pem::blocks(&data);
+        Certificate::from_der(&blocks[0].der).unwrap()
+    }
+
+    /// 2026-06-01, inside the test certificates' validity.
+    fn now() -> SystemTime {
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_780_315_200)
+    }
+
+    #[test]
+    fn ec_certificates_sign_on_p256_and_p384_only() {
+        for address in ["frank@example.com", "grace@example.org"] {
+            assert_eq!(
+                check(&ec_cert(address), address, Purpose::Sign, now()),
+                Ok(())
+            );
+        }
+        let problem = check(
+            &ec_cert("henry@example.net"),
+            "henry@example.net",
+            Purpose::Sign,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            problem,
+            CertProblem::UnsupportedKey {
+                algorithm: "EC on curve brainpoolP256r1".to_owned()
+            }
+        );
+        assert_eq!(
+            problem.to_string(),
+            "has a public key of an unsupported type (EC on curve brainpoolP256r1); RSA, and EC \
+             on P-256 or P-384, are supported"
+        );
+    }
+
+    #[test]
+    fn ec_certificates_are_not_encrypted_to() {
+        for address in [
+            "frank@example.com",
+            "grace@example.org",
+            "henry@example.net",
+        ] {
+            let cert = ec_cert(address);
+            assert_eq!(
+                check(&cert, address, Purpose::Encrypt, now()),
+                Err(CertProblem::EcEncryption),
+                "{address}"
+            );
+            assert_eq!(
+                encryption_key_unchecked(&cert).err(),
+                Some(CertProblem::EcEncryption)
+            );
+        }
+        assert_eq!(
+            CertProblem::EcEncryption.to_string(),
+            "has an EC key; encrypting to EC certificates (ECDH) is not supported yet"
+        );
+    }
+}
+
+/// An EC public key that verifies signatures.
+pub(crate) enum EcVerifyingKey {
+    /// On P-256.
+    P256(p256::ecdsa::VerifyingKey),
+    /// On P-384.
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+/// The certificate's EC public key on P-256 or P-384; `None` for any other key.
+pub(crate) fn ec_verifying_key(cert: &Certificate) -> Option<EcVerifyingKey> {
+    use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, SECP_256_R_1, SECP_384_R_1};
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
+        return None;
+    }
+    let point = spki.subject_public_key.as_bytes()?;
+    let curve = spki.algorithm.parameters.as_ref()?;
+    match curve.decode_as::<ObjectIdentifier>().ok()? {
+        SECP_256_R_1 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .ok()
+            .map(EcVerifyingKey::P256),
+        SECP_384_R_1 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .ok()
+            .map(EcVerifyingKey::P384),
+        _ => None,
+    }
 }

@@ -175,12 +175,19 @@ pub enum CertProblem {
         /// The maximum.
         max: usize,
     },
-    /// Not an RSA key.
-    #[error("has a public key of an unsupported type ({algorithm}); only RSA is supported")]
+    /// Neither RSA nor EC on P-256 or P-384.
+    #[error(
+        "has a public key of an unsupported type ({algorithm}); RSA, and EC on P-256 or P-384, \
+         are supported"
+    )]
     UnsupportedKey {
-        /// The algorithm OID.
+        /// The algorithm (its name or OID), or for EC the curve (`EC on curve brainpoolP256r1`).
         algorithm: String,
     },
+    /// An EC key in a certificate to encrypt to: that needs ECDH key agreement
+    /// (KeyAgreeRecipientInfo), which is not built yet. EC certificates can sign.
+    #[error("has an EC key; encrypting to EC certificates (ECDH) is not supported yet")]
+    EcEncryption,
     /// The private key does not belong to this certificate.
     #[error("does not match the private key")]
     KeyMismatch,

@@ -2,7 +2,8 @@
 //!
 //! [`KeyStore`] (`store`) finds the files by address, reads them (`pem`, `private_key`),
 //! checks the certificates (`certcheck`) and hands out a [`Signer`] (its [`SigningKey`]:
-//! `signer`, `signer_aws`, loaded by the [`KeyBackend`] in `backend`) and [`RecipientKey`]s
+//! `signer` for RSA, `signer_ec` for ECDSA, `signer_aws` for both, loaded by the
+//! [`KeyBackend`] in `backend`) and [`RecipientKey`]s
 //! (key transport: `key_transport`). Building signs and encrypts with these; reading finds
 //! its decryption keys with the same `private_key` and `pem`. Encrypted keys are decrypted by
 //! `pbe` (PBES2 and the PKCS#12 schemes); `pkcs12` reads PKCS#12 files, after `ber` has turned
@@ -31,6 +32,7 @@ pub(crate) mod private_key;
 mod signer;
 #[cfg(feature = "aws-lc")]
 mod signer_aws;
+mod signer_ec;
 mod store;
 mod trust;
 
@@ -40,8 +42,9 @@ pub use import::{CertificateImport, ImportVerdict};
 pub use inventory::{CertStatus, EXPIRING_WITHIN, ListedCertificate, PrivateKeyState};
 pub use passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 pub use path::PathProblem;
-pub use signer::{RsaSigningKey, SigningFailure, SigningKey};
+pub use signer::{RsaSigningKey, SignatureAlgorithm, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
-pub use signer_aws::AwsLcSigningKey;
+pub use signer_aws::{AwsLcEcSigningKey, AwsLcSigningKey};
+pub use signer_ec::EcSigningKey;
 pub use store::{KeyStore, RecipientKey, Signer};
 pub use trust::TrustStore;

@@ -4,7 +4,7 @@
 //!
 //! Implemented, by section: signatures of every link (§6.1.3 (a)(1); RSA PKCS#1 v1.5 with
 //! SHA-256/384/512; SHA-1 refused), validity at the time asked (§6.1.3 (a)(2), anchors
-//! included, as OpenSSL does), issuer/subject chaining (§6.1.3 (a)(4), with the key
+//! included, as OpenSSL does; ECDSA P-256/P-384 with SHA-256/384 too), issuer/subject chaining (§6.1.3 (a)(4), with the key
 //! identifiers of §4.2.1.1 to pick among same-named issuers), basicConstraints cA and
 //! pathLenConstraint (§6.1.4 (k), (l), (m)), keyUsage keyCertSign of issuers (§6.1.4 (n)),
 //! name constraints on rfc822Name (§4.2.1.10, §6.1.4 (g); the leaf's subjectAltName
@@ -22,8 +22,8 @@ use std::time::SystemTime;
 
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912::{
-    ID_KP_EMAIL_PROTECTION, SHA_1_WITH_RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION,
-    SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
+    ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ID_KP_EMAIL_PROTECTION, SHA_1_WITH_RSA_ENCRYPTION,
+    SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
 };
 use der::Encode;
 use x509_cert::Certificate;
@@ -33,7 +33,10 @@ use x509_cert::ext::pkix::{
     NameConstraints, SubjectKeyIdentifier,
 };
 
-use super::certcheck;
+use sha2::Digest;
+use signature::hazmat::PrehashVerifier;
+
+use super::certcheck::{self, EcVerifyingKey};
 use crate::limits::MAX_PATH_LENGTH;
 
 /// `anyExtendedKeyUsage` (RFC 5280 §4.2.1.12).
@@ -304,7 +307,18 @@ fn verify_signature(cert: &Certificate, issuer: &Certificate) -> Result<(), Path
     let tbs = cert.tbs_certificate().to_der().map_err(|_| bad())?;
     let signature = cert.signature().as_bytes().ok_or_else(bad)?;
     let rsa = |key: &Certificate| certcheck::rsa_public_key_unchecked(key).ok_or_else(bad);
+    let ecdsa = |prehash: &[u8]| match certcheck::ec_verifying_key(issuer) {
+        Some(EcVerifyingKey::P256(key)) => p256::ecdsa::DerSignature::from_bytes(signature)
+            .map_err(|_| bad())
+            .and_then(|sig| key.verify_prehash(prehash, &sig).map_err(|_| bad())),
+        Some(EcVerifyingKey::P384(key)) => p384::ecdsa::DerSignature::from_bytes(signature)
+            .map_err(|_| bad())
+            .and_then(|sig| key.verify_prehash(prehash, &sig).map_err(|_| bad())),
+        None => Err(bad()),
+    };
     let verified = match algorithm {
+        ECDSA_WITH_SHA_256 => return ecdsa(&sha2::Sha256::digest(&tbs)),
+        ECDSA_WITH_SHA_384 => return ecdsa(&sha2::Sha384::digest(&tbs)),
         SHA_256_WITH_RSA_ENCRYPTION => {
             rsa(issuer)?.pkcs1v15_verify::<sha2::Sha256>(&tbs, signature)
         }
@@ -430,6 +444,31 @@ mod tests {
         bad[last] ^= 1;
         let bad = <Certificate as der::Decode>::from_der(&bad).unwrap();
         let err = validate(&bad, &[cert("intermediate.crt")], &[cert("ca.crt")], at()).unwrap_err();
+        assert!(matches!(err, PathProblem::BadSignature { .. }), "{err}");
+    }
+
+    #[test]
+    fn ecdsa_signed_certificates_chain() {
+        // ec-ca (P-384) signs the P-256 leaf with ecdsa-with-SHA384.
+        let chain = validate(
+            &cert("trust/ec-leaf@example.com.crt"),
+            &[cert("trust/ec-ca.crt")],
+            &[cert("ca.crt")],
+            at(),
+        )
+        .unwrap();
+        assert_eq!(chain.len(), 3);
+        // A tampered ECDSA signature is caught too.
+        let path = smime_testkit::repo_root().join("testdata/pki/trust/ec-leaf@example.com.crt");
+        let mut der = super::super::certfile::certificates(&std::fs::read(path).unwrap())
+            .unwrap()
+            .remove(0)
+            .to_der()
+            .unwrap();
+        let at_sig = der.len() - 10;
+        der[at_sig] ^= 1;
+        let bad = <Certificate as der::Decode>::from_der(&der).unwrap();
+        let err = validate(&bad, &[cert("trust/ec-ca.crt")], &[cert("ca.crt")], at()).unwrap_err();
         assert!(matches!(err, PathProblem::BadSignature { .. }), "{err}");
     }
 

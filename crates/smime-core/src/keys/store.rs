@@ -24,7 +24,7 @@ use super::passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 use super::pem::{self, PemBlock};
 use super::pkcs12::{self, Pkcs12Problem};
 use super::private_key::{self, KeyFileProblem, PrivateKeyDer};
-use super::signer::SigningKey;
+use super::signer::{SignatureAlgorithm, SigningKey};
 use super::trust::TrustStore;
 use crate::file::{ReadFileError, read_file_limited};
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
@@ -386,7 +386,9 @@ impl KeyStore {
         };
         let (cert, cert_path) = certs.remove(at);
         if self.check_certificates {
-            if key.bits() < MIN_RSA_BITS || key.bits() > MAX_RSA_BITS {
+            // Size rules are RSA's; an EC key's curve was checked when it was read.
+            let rsa = key.algorithm() == SignatureAlgorithm::RsaPkcs1Sha256;
+            if rsa && (key.bits() < MIN_RSA_BITS || key.bits() > MAX_RSA_BITS) {
                 return Err(KeyError::Rejected {
                     path: cert_path,
                     address: address.to_owned(),
@@ -522,9 +524,7 @@ impl KeyStore {
                         .and_then(|()| self.check_trust(&cert, now))
                         .and_then(|()| certcheck::rsa_public_key(&cert))
                 } else {
-                    certcheck::rsa_public_key_unchecked(&cert).ok_or(CertProblem::UnsupportedKey {
-                        algorithm: "not RSA".to_owned(),
-                    })
+                    certcheck::encryption_key_unchecked(&cert)
                 };
                 match outcome {
                     Ok(public) => {

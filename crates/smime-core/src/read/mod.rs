@@ -33,7 +33,7 @@ use der::Decode;
 use x509_cert::Certificate;
 
 use crate::build::Cipher;
-use crate::keys::private_key::{KeyFileProblem, KeyFormat, rsa_private_key};
+use crate::keys::private_key::{KeyAlgorithm, KeyFileProblem, KeyFormat, private_key};
 pub use error::ReadError;
 use error::malformed;
 pub use inspect::inspect;
@@ -438,22 +438,30 @@ fn parse_private_key(data: &[u8]) -> Result<rsa::PrivateKey, ReadError> {
         reason: reason.to_owned(),
     };
     let neither = "neither a PEM private key nor a DER RSA private key";
-    let found = rsa_private_key(data).map_err(|problem| {
+    let ec = "the private key is an EC key; decrypting with EC keys (ECDH) is not supported yet";
+    let found = private_key(data).map_err(|problem| {
         err(match problem {
             KeyFileProblem::Truncated(_) | KeyFileProblem::NotPemNorDer => neither,
             KeyFileProblem::NeedsPassphrase(_)
             | KeyFileProblem::WrongPassphrase(_)
             | KeyFileProblem::Encryption(..) => "the private key is encrypted; decrypt it first",
-            KeyFileProblem::Ec => "the private key is an EC key; only RSA keys are supported",
+            KeyFileProblem::UnsupportedCurve(_)
+            | KeyFileProblem::UnnamedCurve
+            | KeyFileProblem::BadEcKey(_) => ec,
+            KeyFileProblem::UnsupportedAlgorithm(_) => "the private key is not an RSA key",
             KeyFileProblem::NoKey => "no private key block",
         })
     })?;
+    if matches!(found.algorithm(), Ok(KeyAlgorithm::Ec(_))) {
+        return Err(err(ec));
+    }
     // The key's DER is `Zeroizing`: wiped when `found` drops.
     found.to_rsa().map_err(|_| {
         err(match (found.in_pem, found.format) {
             (false, _) => neither,
             (true, KeyFormat::Pkcs8) => "the PRIVATE KEY block is not an RSA key",
             (true, KeyFormat::Pkcs1) => "the RSA PRIVATE KEY block cannot be read",
+            (true, KeyFormat::Sec1) => ec,
         })
     })
 }

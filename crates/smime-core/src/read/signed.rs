@@ -1,26 +1,32 @@
 //! SignedData (RFC 5652 §5): taking it apart and checking each signature.
 //!
-//! What is checked: the messageDigest attribute against the SHA-256 of the content, the
-//! contentType attribute against the encapsulated content type, and the RSA PKCS#1 v1.5
-//! signature over the signed attributes (the bytes as received, tag switched to SET) with the
-//! certificate the SignerIdentifier names. What is not: whether that certificate chains to a
-//! trusted root, is within its dates, or is allowed to sign mail.
+//! What is checked: the messageDigest attribute against the SHA-256 or SHA-384 of the content
+//! (as the digestAlgorithm says), the contentType attribute against the encapsulated content
+//! type, and the signature over the signed attributes (the bytes as received, tag switched to
+//! SET) with the certificate the SignerIdentifier names: RSA PKCS#1 v1.5 with SHA-256, or
+//! ECDSA (`ecdsa-with-SHA256`, `ecdsa-with-SHA384`) on P-256 or P-384. What is not: whether
+//! that certificate chains to a trusted root, is within its dates, or is allowed to sign mail.
 
 use cms::cert::CertificateChoices;
 use cms::signed_data::{SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST};
-use const_oid::db::rfc5912::{ID_SHA_256, RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION};
+use const_oid::db::rfc5912::{
+    ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ID_SHA_256, ID_SHA_384, RSA_ENCRYPTION,
+    SHA_256_WITH_RSA_ENCRYPTION,
+};
 use const_oid::db::rfc6268::ID_SIGNING_TIME;
 use der::asn1::{Any, OctetString};
 use der::{Decode, Encode};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
+use signature::hazmat::PrehashVerifier;
 use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 use x509_cert::time::Time;
 
 use super::tlv::Tlv;
 use super::{ReadError, SignerSummary, decode_lenient, malformed};
+use crate::keys::certcheck::EcVerifyingKey;
 
 pub(super) use crate::limits::{MAX_CERTIFICATES, MAX_SIGNERS};
 
@@ -249,38 +255,50 @@ pub(super) fn verify(
             detail: parsed.econtent_type.to_string(),
         });
     }
-    let digest = Sha256::digest(content);
+    // The content's digests, each computed once (signers usually share one).
+    let mut sha256 = None;
+    let mut sha384 = None;
     let mut out = Vec::with_capacity(parsed.signers.len());
     for s in &parsed.signers {
         let info = &s.info;
         let who = describe_sid(&info.sid);
-        if info.digest_alg.oid != ID_SHA_256 {
-            return Err(ReadError::Unsupported {
-                layer,
-                what: "digest algorithm",
-                detail: super::oid_name(&info.digest_alg.oid),
-            });
-        }
+        let digest: &[u8] = match info.digest_alg.oid {
+            ID_SHA_256 => sha256.get_or_insert_with(|| Sha256::digest(content).to_vec()),
+            ID_SHA_384 => sha384.get_or_insert_with(|| Sha384::digest(content).to_vec()),
+            other => {
+                return Err(ReadError::Unsupported {
+                    layer,
+                    what: "digest algorithm",
+                    detail: super::oid_name(&other),
+                });
+            }
+        };
         let sig_alg = info.signature_algorithm.oid;
-        if sig_alg != RSA_ENCRYPTION && sig_alg != SHA_256_WITH_RSA_ENCRYPTION {
-            return Err(ReadError::Unsupported {
-                layer,
-                what: "signature algorithm",
-                detail: super::oid_name(&sig_alg),
-            });
-        }
+        let ecdsa = match sig_alg {
+            RSA_ENCRYPTION | SHA_256_WITH_RSA_ENCRYPTION => false,
+            ECDSA_WITH_SHA_256 | ECDSA_WITH_SHA_384 => true,
+            _ => {
+                return Err(ReadError::Unsupported {
+                    layer,
+                    what: "signature algorithm",
+                    detail: super::oid_name(&sig_alg),
+                });
+            }
+        };
         let cert = find_cert(&parsed.certificates, &info.sid).ok_or_else(|| {
             ReadError::SignerNotFound {
                 layer,
                 signer: who.clone(),
             }
         })?;
-        let public = crate::keys::certcheck::rsa_public_key_unchecked(cert).ok_or_else(|| {
-            ReadError::Unsupported {
-                layer,
-                what: "signer key",
-                detail: format!("{who}: not a usable RSA public key"),
-            }
+        let public = signer_key(cert, ecdsa).ok_or_else(|| ReadError::Unsupported {
+            layer,
+            what: "signer key",
+            detail: if ecdsa {
+                format!("{who}: not a usable EC public key on P-256 or P-384")
+            } else {
+                format!("{who}: not a usable RSA public key")
+            },
         })?;
         let mut signing_time = None;
         let signed: &[u8] = match &s.signed_attrs {
@@ -302,7 +320,7 @@ pub(super) fn verify(
                 let md = md
                     .decode_as::<OctetString>()
                     .map_err(|e| malformed(layer, "messageDigest attribute", &e))?;
-                if md.as_bytes() != digest.as_slice() {
+                if md.as_bytes() != digest {
                     return Err(ReadError::DigestMismatch { layer, signer: who });
                 }
                 if let Some(t) = attribute(info, ID_SIGNING_TIME, layer)? {
@@ -315,13 +333,50 @@ pub(super) fn verify(
             }
             None => content,
         };
-        public
-            .pkcs1v15_verify::<Sha256>(signed, info.signature.as_bytes())
-            .map_err(|_| ReadError::BadSignature {
+        if !public.verify(sig_alg, signed, info.signature.as_bytes()) {
+            return Err(ReadError::BadSignature {
                 layer,
                 signer: who.clone(),
-            })?;
+            });
+        }
         out.push(SignerSummary::new(cert, signing_time));
     }
     Ok(out)
+}
+
+/// A signer certificate's public key, of the kind its signatureAlgorithm needs.
+enum SignerKey {
+    Rsa(rsa::PublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+/// The public key of `cert`: RSA, or (`ecdsa`) EC on P-256 or P-384; `None` when it is not
+/// such a key.
+fn signer_key(cert: &Certificate, ecdsa: bool) -> Option<SignerKey> {
+    if !ecdsa {
+        return crate::keys::certcheck::rsa_public_key_unchecked(cert).map(SignerKey::Rsa);
+    }
+    match crate::keys::certcheck::ec_verifying_key(cert)? {
+        EcVerifyingKey::P256(key) => Some(SignerKey::P256(key)),
+        EcVerifyingKey::P384(key) => Some(SignerKey::P384(key)),
+    }
+}
+
+impl SignerKey {
+    /// True when `signature` (PKCS#1 v1.5, or DER `ECDSA-Sig-Value`) is good over `signed`
+    /// with `sig_alg`'s hash.
+    fn verify(&self, sig_alg: ObjectIdentifier, signed: &[u8], signature: &[u8]) -> bool {
+        let prehash = || match sig_alg {
+            ECDSA_WITH_SHA_384 => Sha384::digest(signed).to_vec(),
+            _ => Sha256::digest(signed).to_vec(),
+        };
+        match self {
+            SignerKey::Rsa(key) => key.pkcs1v15_verify::<Sha256>(signed, signature).is_ok(),
+            SignerKey::P256(key) => p256::ecdsa::DerSignature::from_bytes(signature)
+                .is_ok_and(|sig| key.verify_prehash(&prehash(), &sig).is_ok()),
+            SignerKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(signature)
+                .is_ok_and(|sig| key.verify_prehash(&prehash(), &sig).is_ok()),
+        }
+    }
 }

@@ -543,9 +543,9 @@ fn truncated_keys_are_refused_with_what_is_wrong() {
         let cases: [(Vec<u8>, &str); 4] = [
             (
                 der[..der.len() / 2].to_vec(),
-                "holds no PEM private key and is not a DER RSA private key",
+                "holds no PEM private key and is not a DER RSA or EC private key",
             ),
-            (der[..1].to_vec(), "is not a DER RSA private key"),
+            (der[..1].to_vec(), "is not a DER RSA or EC private key"),
             (
                 pem.as_bytes()[..pem.len() / 2].to_vec(),
                 "its -----BEGIN PRIVATE KEY----- PEM block has no END line: the file is truncated",

@@ -9,6 +9,7 @@
 
 mod common;
 mod debug_secrets;
+mod ecdsa;
 mod fuzz_regressions;
 mod golden;
 mod hostile;

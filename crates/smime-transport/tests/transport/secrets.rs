@@ -120,81 +120,90 @@ async fn failed_smtp_auth_reveals_no_password() {
     within(Duration::from_secs(20), async {
         let pki = TestCa::new();
         for mechanisms in ["PLAIN", "LOGIN"] {
-            let (events, _guard) = Captured::start();
-            // The server refuses, quoting back whatever it received.
-            let server = FakeSmtp::start(
-                Options {
-                    tls: Tls::StartTls(pki.acceptor()),
-                    users: vec![(USER.into(), "the-right-one".into())],
-                    auth_mechanisms: mechanisms,
-                    ..Options::default()
-                }
-                .hook(|_, event| match event {
-                    Event::Command(line) if line.starts_with("AUTH PLAIN ") => Some(Action::Reply(
-                        format!("535 5.7.8 bad credentials in [{line}]"),
-                    )),
-                    _ => None,
-                }),
-            )
-            .await;
-            let builder = SmtpSender::builder("127.0.0.1", server.port())
-                .tls(TlsMode::StartTlsRequired)
-                .extra_ca_file(pki.ca_path())
-                .timeouts(Timeouts::uniform(Duration::from_secs(5)))
-                .credentials(Credentials::new(USER, Secret::from(PASSWORD)));
-            let sender = builder.clone().build().expect("sender");
-            let envelope = Envelope::new("a@example.com", ["b@example.net"]).expect("valid");
-            let err = Dispatcher::new(Arc::new(sender))
-                .retry_policy(RetryPolicy::no_retry())
-                .send(&envelope, b"Subject: x\r\n\r\ny\r\n")
-                .await
-                .expect_err("refused");
-            assert!(err.is_auth(), "{mechanisms}: {err}");
+            // A test on another thread that meets a call site for the first time while this
+            // thread's subscriber is installed can leave it cached as wanted by nobody, and its
+            // events missing here (seen once under a loaded `cargo test --workspace`): then the
+            // cache is rebuilt and the exchange run again. Every run is checked for secrets.
+            for attempt in 1..=5 {
+                tracing::callsite::rebuild_interest_cache();
+                let (events, _guard) = Captured::start();
+                // The server refuses, quoting back whatever it received.
+                let server = FakeSmtp::start(
+                    Options {
+                        tls: Tls::StartTls(pki.acceptor()),
+                        users: vec![(USER.into(), "the-right-one".into())],
+                        auth_mechanisms: mechanisms,
+                        ..Options::default()
+                    }
+                    .hook(|_, event| match event {
+                        Event::Command(line) if line.starts_with("AUTH PLAIN ") => Some(
+                            Action::Reply(format!("535 5.7.8 bad credentials in [{line}]")),
+                        ),
+                        _ => None,
+                    }),
+                )
+                .await;
+                let builder = SmtpSender::builder("127.0.0.1", server.port())
+                    .tls(TlsMode::StartTlsRequired)
+                    .extra_ca_file(pki.ca_path())
+                    .timeouts(Timeouts::uniform(Duration::from_secs(5)))
+                    .credentials(Credentials::new(USER, Secret::from(PASSWORD)));
+                let sender = builder.clone().build().expect("sender");
+                let envelope = Envelope::new("a@example.com", ["b@example.net"]).expect("valid");
+                let err = Dispatcher::new(Arc::new(sender))
+                    .retry_policy(RetryPolicy::no_retry())
+                    .send(&envelope, b"Subject: x\r\n\r\ny\r\n")
+                    .await
+                    .expect_err("refused");
+                assert!(err.is_auth(), "{mechanisms}: {err}");
 
-            // The test means something: the password did go to the server.
-            let log = server.log();
-            let sent = needles(PASSWORD, Some(USER));
-            assert!(
-                log.saw_any(&sent),
-                "{mechanisms}: the server never saw the credentials"
-            );
-
-            let sender = builder.clone().build().expect("sender");
-            let mut outputs = outputs_of(&err);
-            outputs.push(format!("{builder:?}"));
-            outputs.push(format!("{sender:?}"));
-            outputs.push(format!("{sender:#?}"));
-            outputs.push(sender.to_string());
-            outputs.push(format!(
-                "{:?}",
-                Credentials::new(USER, Secret::from(PASSWORD))
-            ));
-            outputs.push(format!("{:?}", Secret::from(PASSWORD)));
-            // The trace shows the exchange (so the search below means something), with the
-            // payloads redacted and the echoed credentials scrubbed.
-            let trace = events.text();
-            let expected: &[&str] = if mechanisms == "PLAIN" {
-                &[
-                    "C: AUTH PLAIN <redacted>",
-                    "S: 535 5.7.8 bad credentials in [AUTH PLAIN ********]",
-                ]
-            } else {
-                &[
-                    "C: AUTH LOGIN",
-                    "S: 334 VXNlcm5hbWU6",
-                    "C: <redacted>",
-                    "S: 535 5.7.8 Authentication credentials invalid",
-                ]
-            };
-            for e in expected {
+                // The test means something: the password did go to the server.
+                let log = server.log();
+                let sent = needles(PASSWORD, Some(USER));
                 assert!(
-                    trace.contains(e),
-                    "{mechanisms}: no {e:?} in the trace:\n{trace}"
+                    log.saw_any(&sent),
+                    "{mechanisms}: the server never saw the credentials"
+                );
+
+                let sender = builder.clone().build().expect("sender");
+                let mut outputs = outputs_of(&err);
+                outputs.push(format!("{builder:?}"));
+                outputs.push(format!("{sender:?}"));
+                outputs.push(format!("{sender:#?}"));
+                outputs.push(sender.to_string());
+                outputs.push(format!(
+                    "{:?}",
+                    Credentials::new(USER, Secret::from(PASSWORD))
+                ));
+                outputs.push(format!("{:?}", Secret::from(PASSWORD)));
+                // The trace shows the exchange (so the search below means something), with the
+                // payloads redacted and the echoed credentials scrubbed.
+                let trace = events.text();
+                let expected: &[&str] = if mechanisms == "PLAIN" {
+                    &[
+                        "C: AUTH PLAIN <redacted>",
+                        "S: 535 5.7.8 bad credentials in [AUTH PLAIN ********]",
+                    ]
+                } else {
+                    &[
+                        "C: AUTH LOGIN",
+                        "S: 334 VXNlcm5hbWU6",
+                        "C: <redacted>",
+                        "S: 535 5.7.8 Authentication credentials invalid",
+                    ]
+                };
+                let complete = expected.iter().all(|e| trace.contains(e));
+                outputs.push(trace.clone());
+                assert_clean(&outputs, &sent);
+                assert!(outputs.iter().any(|o| o.contains("********")));
+                if complete {
+                    break;
+                }
+                assert!(
+                    attempt < 5,
+                    "{mechanisms}: not all of {expected:?} in the trace:\n{trace}"
                 );
             }
-            outputs.push(trace);
-            assert_clean(&outputs, &sent);
-            assert!(outputs.iter().any(|o| o.contains("********")));
         }
     })
     .await;
