@@ -283,6 +283,34 @@ pub(crate) fn rsa_public_key_unchecked(cert: &Certificate) -> Option<rsa::Public
     (key.size() > 0).then_some(key)
 }
 
+/// An EC public key that verifies signatures.
+pub(crate) enum EcVerifyingKey {
+    /// On P-256.
+    P256(p256::ecdsa::VerifyingKey),
+    /// On P-384.
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+/// The certificate's EC public key on P-256 or P-384; `None` for any other key.
+pub(crate) fn ec_verifying_key(cert: &Certificate) -> Option<EcVerifyingKey> {
+    use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, SECP_256_R_1, SECP_384_R_1};
+    let spki = cert.tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
+        return None;
+    }
+    let point = spki.subject_public_key.as_bytes()?;
+    let curve = spki.algorithm.parameters.as_ref()?;
+    match curve.decode_as::<ObjectIdentifier>().ok()? {
+        SECP_256_R_1 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .ok()
+            .map(EcVerifyingKey::P256),
+        SECP_384_R_1 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .ok()
+            .map(EcVerifyingKey::P384),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -352,33 +380,5 @@ mod tests {
             CertProblem::EcEncryption.to_string(),
             "has an EC key; encrypting to EC certificates (ECDH) is not supported yet"
         );
-    }
-}
-
-/// An EC public key that verifies signatures.
-pub(crate) enum EcVerifyingKey {
-    /// On P-256.
-    P256(p256::ecdsa::VerifyingKey),
-    /// On P-384.
-    P384(p384::ecdsa::VerifyingKey),
-}
-
-/// The certificate's EC public key on P-256 or P-384; `None` for any other key.
-pub(crate) fn ec_verifying_key(cert: &Certificate) -> Option<EcVerifyingKey> {
-    use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, SECP_256_R_1, SECP_384_R_1};
-    let spki = cert.tbs_certificate().subject_public_key_info();
-    if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
-        return None;
-    }
-    let point = spki.subject_public_key.as_bytes()?;
-    let curve = spki.algorithm.parameters.as_ref()?;
-    match curve.decode_as::<ObjectIdentifier>().ok()? {
-        SECP_256_R_1 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-            .ok()
-            .map(EcVerifyingKey::P256),
-        SECP_384_R_1 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
-            .ok()
-            .map(EcVerifyingKey::P384),
-        _ => None,
     }
 }
