@@ -110,6 +110,18 @@ pub fn exit_with(o: &Output, code: i32) -> String {
     err
 }
 
+/// The one line of standard error (warnings about readable test keys aside), once the exit
+/// code is checked to be `code`; fails when there are more.
+pub fn one_error_line(o: &Output, code: i32) -> String {
+    let err = exit_with(o, code);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("can be read by group"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    lines[0].to_owned()
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
