@@ -10,7 +10,7 @@ use super::certcheck;
 use super::certfile;
 use zeroize::Zeroizing;
 
-use crate::file::read_file_limited;
+use crate::file::{ReadFileError, read_file_limited};
 use crate::limits::MAX_KEY_FILE;
 
 /// Extensions of files that may hold certificates (`.pem` too: a key file often carries its
@@ -28,6 +28,9 @@ pub(crate) struct Directory {
     by_name: HashMap<String, PathBuf>,
     /// Lowercased address → the files holding a certificate for it, in file name order.
     by_address: OnceLock<HashMap<String, Vec<PathBuf>>>,
+    /// Files given from memory ([`KeyStore::with_file_bytes`](crate::KeyStore::with_file_bytes)),
+    /// by their path in the directory; wiped on drop.
+    memory: HashMap<PathBuf, Zeroizing<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -53,7 +56,37 @@ impl Directory {
             dir,
             by_name,
             by_address: OnceLock::new(),
+            memory: HashMap::new(),
         })
+    }
+
+    /// A directory that exists only in memory: files are added with [`Directory::add`].
+    pub(crate) fn in_memory() -> Directory {
+        Directory {
+            dir: PathBuf::from("(memory)"),
+            by_name: HashMap::new(),
+            by_address: OnceLock::new(),
+            memory: HashMap::new(),
+        }
+    }
+
+    /// Adds a file from memory under `name`, as if it were in the directory (it shadows a
+    /// file of that name on disk).
+    pub(crate) fn add(&mut self, name: &str, data: Zeroizing<Vec<u8>>) -> PathBuf {
+        let path = self.dir.join(name);
+        self.by_name.insert(name.to_lowercase(), path.clone());
+        self.memory.insert(path.clone(), data);
+        self.by_address = OnceLock::new();
+        path
+    }
+
+    /// The contents of `path`: from memory when it was added so, else read from disk (at
+    /// most [`MAX_KEY_FILE`] bytes). Every reader of the store's files goes through here.
+    pub(crate) fn read(&self, path: &Path) -> Result<Zeroizing<Vec<u8>>, ReadFileError> {
+        match self.memory.get(path) {
+            Some(data) => Ok(data.clone()),
+            None => read_file_limited(path, MAX_KEY_FILE),
+        }
     }
 
     /// The directory.
@@ -104,7 +137,7 @@ impl Directory {
     pub(crate) fn all_certificates(&self) -> Vec<x509_cert::Certificate> {
         let mut out = Vec::new();
         for path in self.certificate_files_all() {
-            let Ok(data) = read_file_limited::<Zeroizing<Vec<u8>>>(&path, MAX_KEY_FILE) else {
+            let Ok(data) = self.read(&path) else {
                 continue;
             };
             if let Ok(certs) = certfile::certificates(&data) {
@@ -125,7 +158,7 @@ impl Directory {
         self.by_address.get_or_init(|| {
             let mut map: HashMap<String, Vec<PathBuf>> = HashMap::new();
             for path in &self.certificate_files_all() {
-                let Ok(data) = read_file_limited::<Zeroizing<Vec<u8>>>(path, MAX_KEY_FILE) else {
+                let Ok(data) = self.read(path) else {
                     continue;
                 };
                 let Ok(certs) = certfile::certificates(&data) else {
@@ -151,4 +184,10 @@ fn has_extension(name: &str, extensions: &[&str]) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| extensions.contains(&e))
+}
+
+/// Whether `name` has the extension of a key or certificate file.
+pub(crate) fn is_known_file(name: &str) -> bool {
+    let name = name.to_lowercase();
+    has_extension(&name, &CERT_EXTENSIONS) || has_extension(&name, &KEY_EXTENSIONS)
 }

@@ -11,7 +11,6 @@ use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SEC
 use der::Decode;
 use rsa::traits::PublicKeyParts;
 use x509_cert::Certificate;
-use zeroize::Zeroizing;
 
 use super::certcheck;
 use super::certfile;
@@ -19,8 +18,6 @@ use super::directory::Directory;
 use super::pem;
 use super::pkcs12;
 use super::trust::TrustStore;
-use crate::file::read_file_limited;
-use crate::limits::MAX_KEY_FILE;
 
 /// A certificate is `expiring` this long before its notAfter.
 pub const EXPIRING_WITHIN: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -120,7 +117,7 @@ pub(crate) fn list(
     let mut found: Vec<(Certificate, PathBuf)> = Vec::new();
     let mut unreadable = Vec::new();
     for path in dir.certificate_files_all() {
-        let data = match read_file_limited::<Zeroizing<Vec<u8>>>(&path, MAX_KEY_FILE) {
+        let data = match dir.read(&path) {
             Ok(d) => d,
             Err(e) => {
                 unreadable.push((path, e.to_string()));
@@ -220,11 +217,11 @@ fn key_state(dir: &Directory, address: &str) -> PrivateKeyState {
     let Some(path) = dir.find_key(address) else {
         return PrivateKeyState::None;
     };
-    state_of(&path)
+    state_of(dir, &path)
 }
 
-fn state_of(path: &Path) -> PrivateKeyState {
-    let Ok(data) = read_file_limited::<Zeroizing<Vec<u8>>>(path, MAX_KEY_FILE) else {
+fn state_of(dir: &Directory, path: &Path) -> PrivateKeyState {
+    let Ok(data) = dir.read(path) else {
         return PrivateKeyState::None;
     };
     if pkcs12::looks_like_pkcs12(&data) {

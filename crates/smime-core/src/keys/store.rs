@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::backend::KeyBackend;
 use super::certcheck::{self, Purpose};
 use super::certfile::{self, CertFileProblem};
-use super::directory::Directory;
+use super::directory::{self, Directory};
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::import::{self, CertificateImport};
 use super::inventory::{self, ListedCertificate};
@@ -26,7 +26,7 @@ use super::pkcs12::{self, Pkcs12Problem};
 use super::private_key::{self, KeyFileProblem, PrivateKeyDer};
 use super::signer::{SignatureAlgorithm, SigningKey};
 use super::trust::TrustStore;
-use crate::file::{ReadFileError, read_file_limited};
+use crate::file::ReadFileError;
 use crate::limits::{MAX_CERTS_PER_FILE, MAX_KEY_FILE, MAX_RSA_BITS, MIN_RSA_BITS};
 
 /// The sender's signing identity: key, certificate and the chain to send along.
@@ -164,7 +164,11 @@ impl KeyStore {
             dir: dir.clone(),
             source,
         })?;
-        Ok(KeyStore {
+        Ok(KeyStore::with_directory(directory))
+    }
+
+    fn with_directory(directory: Directory) -> KeyStore {
+        KeyStore {
             directory,
             signer_key_path: None,
             signer_cert_path: None,
@@ -178,7 +182,61 @@ impl KeyStore {
             key_files: Mutex::new(HashMap::new()),
             signers: Mutex::new(HashMap::new()),
             recipients: Mutex::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// A store without a directory: its keys and certificates come from memory
+    /// ([`with_file_bytes`](Self::with_file_bytes)), for a service that holds them in its
+    /// secret store rather than on disk.
+    ///
+    /// ```
+    /// use smime_core::{KeyStore, Passphrase};
+    ///
+    /// # fn load(name: &str) -> Vec<u8> {
+    /// #     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/pki/keys/");
+    /// #     std::fs::read(format!("{dir}{name}")).unwrap()
+    /// # }
+    /// let keys = KeyStore::in_memory()
+    ///     .with_file_bytes("alice@example.com.p12", load("alice@example.com.p12"))?
+    ///     .with_file_bytes("bob.cer", load("bob@example.net.crt"))?
+    ///     .with_passphrase(Passphrase::new("test".into()));
+    /// let now = std::time::SystemTime::now();
+    /// keys.signer("alice@example.com", now)?;
+    /// keys.recipient("bob@example.net", now)?;
+    /// # Ok::<(), smime_core::KeyError>(())
+    /// ```
+    pub fn in_memory() -> KeyStore {
+        KeyStore::with_directory(Directory::in_memory())
+    }
+
+    /// Adds a key or certificate file's contents as if it were a file called `name` in the
+    /// keys directory: lookups find it the same way (`<address>.pem`, `.p12`, `.pfx` for a
+    /// sender's key; any certificate file by the addresses inside). `data` is moved and
+    /// wiped when the store drops.
+    ///
+    /// # Errors
+    /// [`KeyError::Invalid`] when `name` is not a plain file name with a known extension,
+    /// or `data` is over [`MAX_KEY_FILE`] bytes.
+    pub fn with_file_bytes(mut self, name: &str, data: Vec<u8>) -> Result<Self, KeyError> {
+        let data = Zeroizing::new(data);
+        let invalid = |reason: String| KeyError::Invalid {
+            path: PathBuf::from(name),
+            reason,
+        };
+        if name.is_empty() || name.contains(['/', '\\']) || !directory::is_known_file(name) {
+            return Err(invalid(
+                "is not a key or certificate file name (.pem, .p12, .pfx, .crt, .cer, .der, .p7b, .p7c)"
+                    .to_owned(),
+            ));
+        }
+        if data.len() as u64 > MAX_KEY_FILE {
+            return Err(invalid(format!(
+                "is {} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused",
+                data.len()
+            )));
+        }
+        self.directory.add(name, data);
+        Ok(self)
     }
 
     /// Uses this file for the sender's private key instead of `<address>.pem`.
@@ -341,7 +399,7 @@ impl KeyStore {
             if Some(path) == key_path.as_ref() {
                 continue; // its certificates are in already
             }
-            for c in load_certificates(path)? {
+            for c in self.load_certificates(path)? {
                 certs.push((c, path.clone()));
             }
         }
@@ -502,7 +560,7 @@ impl KeyStore {
                 if best.is_some() {
                     break; // it is last, and a certificate was found: no need to open it
                 }
-                let data = read_limited(path)?;
+                let data = self.read_limited(path)?;
                 if pkcs12::looks_like_pkcs12(&data) {
                     // Behind the passphrase: opened (once) like for signing.
                     self.key_file(path)?.certs.clone()
@@ -513,9 +571,9 @@ impl KeyStore {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("pem"))
             {
-                certificates_in_pem(path, &read_limited(path)?)?
+                certificates_in_pem(path, &self.read_limited(path)?)?
             } else {
-                load_certificates(path)?
+                self.load_certificates(path)?
             };
             for cert in certs {
                 any_cert = true;
@@ -634,20 +692,22 @@ fn recheck_dates(
 /// and by counting while reading (a pipe or a device such as `/dev/zero` has no size), so that
 /// at most [`MAX_KEY_FILE`] + 1 bytes are ever held. The buffer is sized before reading (it
 /// never moves) and wiped on drop.
-fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let too_large = |path, size: String| KeyError::Invalid {
-        path,
-        reason: format!(
-            "is {size} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused"
-        ),
-    };
-    read_file_limited(path, MAX_KEY_FILE).map_err(|e| match e {
-        ReadFileError::Io { path, source } => KeyError::Io { path, source },
-        ReadFileError::TooLarge { path, size, .. } => too_large(path, size.to_string()),
-        ReadFileError::TooLargeStream { path, .. } => {
-            too_large(path, format!("more than {MAX_KEY_FILE}"))
-        }
-    })
+impl KeyStore {
+    fn read_limited(&self, path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let too_large = |path, size: String| KeyError::Invalid {
+            path,
+            reason: format!(
+                "is {size} bytes; key and certificate files over {MAX_KEY_FILE} bytes are refused"
+            ),
+        };
+        self.directory.read(path).map_err(|e| match e {
+            ReadFileError::Io { path, source } => KeyError::Io { path, source },
+            ReadFileError::TooLarge { path, size, .. } => too_large(path, size.to_string()),
+            ReadFileError::TooLargeStream { path, .. } => {
+                too_large(path, format!("more than {MAX_KEY_FILE}"))
+            }
+        })
+    }
 }
 
 /// A key file as read: its private key, loaded, and the certificates beside it.
@@ -701,7 +761,7 @@ impl KeyStore {
             path: path.to_owned(),
             reason,
         };
-        let data = read_limited(path)?;
+        let data = self.read_limited(path)?;
         let (found, certs) = if pkcs12::looks_like_pkcs12(&data) {
             self.parse_pkcs12(path, &data)?
         } else {
@@ -814,19 +874,21 @@ fn key_file_error(path: &Path, problem: KeyFileProblem) -> KeyError {
 }
 
 /// Every certificate in a file, in any of the forms [`certfile`] reads.
-pub(crate) fn load_certificates(path: &Path) -> Result<Vec<Certificate>, KeyError> {
-    let data = read_limited(path)?;
-    certfile::certificates(&data).map_err(|problem| match problem {
-        CertFileProblem::TooMany(count) => KeyError::TooManyCertificates {
-            path: path.to_owned(),
-            count,
-            limit: MAX_CERTS_PER_FILE,
-        },
-        other => KeyError::Invalid {
-            path: path.to_owned(),
-            reason: other.to_string(),
-        },
-    })
+impl KeyStore {
+    fn load_certificates(&self, path: &Path) -> Result<Vec<Certificate>, KeyError> {
+        let data = self.read_limited(path)?;
+        certfile::certificates(&data).map_err(|problem| match problem {
+            CertFileProblem::TooMany(count) => KeyError::TooManyCertificates {
+                path: path.to_owned(),
+                count,
+                limit: MAX_CERTS_PER_FILE,
+            },
+            other => KeyError::Invalid {
+                path: path.to_owned(),
+                reason: other.to_string(),
+            },
+        })
+    }
 }
 
 fn certificates_in_pem(path: &Path, data: &[u8]) -> Result<Vec<Certificate>, KeyError> {

@@ -315,3 +315,41 @@ fn of_two_usable_certificates_the_one_valid_longest_is_used() {
         .unwrap();
     assert_eq!(serial(&r), "10:92");
 }
+
+/// A service's keys from its secret store: nothing on disk, lookups as for a directory.
+#[test]
+fn a_store_from_memory_signs_and_encrypts_like_one_from_files() {
+    let pki = smime_testkit::repo_root().join("testdata/pki");
+    let read = |p: &str| std::fs::read(pki.join(p)).unwrap();
+    let keys = KeyStore::in_memory()
+        .with_file_bytes(
+            "alice@example.com.pem",
+            read("encrypted/alice-pkcs8-aes256.pem"),
+        )
+        .unwrap()
+        .with_file_bytes("team.p7b", read("certfiles/alice-chain.p7b"))
+        .unwrap()
+        .with_file_bytes("bob.cer", read("keys/bob@example.net.crt"))
+        .unwrap()
+        .with_passphrase(smime_core::Passphrase::new("test".into()));
+    let signer = keys.signer("alice@example.com", now()).unwrap();
+    assert_eq!(signer.chain().len(), 1);
+    keys.recipient("bob@example.net", now()).unwrap();
+    let err = keys.recipient("carol@example.org", now()).unwrap_err();
+    assert!(matches!(err, KeyError::NotFound { .. }), "{err:?}");
+    // It signs and encrypts a message (to Bob and to Alice, from the bundle).
+    let mut options = Options::default();
+    options.sign = Some(SignMode::Opaque);
+    options.encrypt = true;
+    let protector = Protector::new(Arc::new(keys), options);
+    protector
+        .protect(&smime_testkit::corpus_file("plain.eml"))
+        .unwrap();
+    // Names that are not key or certificate files, and paths, are refused.
+    for name in ["notes.txt", "../alice@example.com.pem", ""] {
+        let err = KeyStore::in_memory()
+            .with_file_bytes(name, b"x".to_vec())
+            .unwrap_err();
+        assert!(matches!(err, KeyError::Invalid { .. }), "{name}: {err:?}");
+    }
+}
