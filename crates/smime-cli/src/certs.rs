@@ -103,13 +103,14 @@ pub(crate) fn import(args: &ImportArgs) -> Result<i32, CliError> {
     if let Some(source) = crate::passphrase::source(args.key_password_file.as_deref())? {
         store = store.with_passphrase_source(source);
     }
+    let trust = trust_store(&args.trust)?;
     let mut refused = false;
     for file in &args.files {
         let data = std::fs::read(file).map_err(|source| CliError::ReadInput {
             file: file.clone(),
             source,
         })?;
-        let plan = match store.plan_import(file, &data, SystemTime::now()) {
+        let plan = match store.plan_import(file, &data, Some(&trust), SystemTime::now()) {
             Ok(plan) => plan,
             Err(e @ smime_core::KeyError::PassphraseNeeded { .. }) => {
                 return Err(CliError::Keys(e));
@@ -137,7 +138,17 @@ pub(crate) fn import(args: &ImportArgs) -> Result<i32, CliError> {
                     refused = true;
                     println!("refused    {who} ({}): {why}", file.display());
                 }
-                verdict => println!("{:10} {who} ({})", verdict.as_str(), file.display()),
+                verdict => {
+                    let trusted = match &item.untrusted {
+                        None => "trusted".to_owned(),
+                        Some(why) => format!("not trusted: {why}"),
+                    };
+                    println!(
+                        "{:10} {who} ({}): {trusted}",
+                        verdict.as_str(),
+                        file.display()
+                    );
+                }
             }
         }
     }

@@ -77,8 +77,9 @@ pub(crate) enum CertsCommand {
     /// Write `<address>.crt` into the keys directory for each person's certificate in FILEs
     /// (with the intermediates that came with it), one line per certificate and address:
     /// added, replaced (the new one is valid longer), unchanged, or refused (expired, no
-    /// emailProtection, no address, ...). Exit 0 when nothing was refused, 65 otherwise (the
-    /// others are still written).
+    /// emailProtection, no address, ...), and whether it chains to a trust anchor (the
+    /// system's CA bundle and --trust files; imported either way). Exit 0 when nothing was
+    /// refused, 65 otherwise (the others are still written).
     Import(ImportArgs),
     /// One line per certificate in the keys directory: address, key, notAfter, status and
     /// the private key (none, plain, passphrase), then the issuer. Status is the first of:
@@ -108,6 +109,8 @@ pub(crate) struct ImportArgs {
     /// SMIME_KEY_PASSWORD, else a prompt on a terminal).
     #[arg(long, value_name = "FILE")]
     pub(crate) key_password_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
     /// Certificate files: PEM (one or a chain), DER (.cer, .der), PKCS#7 (.p7b, .p7c),
     /// PKCS#12 (.p12, .pfx: its certificates only).
     #[arg(required = true, value_name = "FILE")]

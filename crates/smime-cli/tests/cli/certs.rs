@@ -157,6 +157,8 @@ fn import_writes_one_crt_per_address_and_says_what_it_did() {
         text.contains("refused    expired@example.com") && text.contains("expired on"),
         "{text}"
     );
+    // The system bundle does not know the test root: imported, and said not to be trusted.
+    assert!(text.contains("not trusted: no trusted issuer"), "{text}");
     let written = std::fs::read_to_string(dir.path().join("alice@example.com.crt")).unwrap();
     assert_eq!(
         written.matches("BEGIN CERTIFICATE").count(),
@@ -176,14 +178,22 @@ fn import_writes_one_crt_per_address_and_says_what_it_did() {
 
     // The same certificate again (DER this time): unchanged, exit 0. A renewal valid for a
     // shorter time than the one present: unchanged too.
+    let root = test_root();
     for file in ["certfiles/alice.cer", "encrypted/alice-renewed.crt"] {
-        let out = smime_args(&["certs", "import", "--keys", &keys, &p(file)]);
+        let out = smime_args(&[
+            "certs",
+            "import",
+            "--keys",
+            &keys,
+            "--no-system-trust",
+            "--trust",
+            &root,
+            &p(file),
+        ]);
         exit_with(&out, 0);
-        assert!(
-            stdout(&out).starts_with("unchanged  alice@example.com"),
-            "{}",
-            stdout(&out)
-        );
+        let text = stdout(&out);
+        assert!(text.starts_with("unchanged  alice@example.com"), "{text}");
+        assert!(text.trim_end().ends_with(": trusted"), "{text}");
     }
 
     // A PKCS#12 needs its passphrase (exit 2 without one, naming the variable); with it,

@@ -15,6 +15,7 @@ use super::directory::Directory;
 use super::error::KeyError;
 use super::passphrase::{EncryptedKeyKind, PassphraseSource};
 use super::pkcs12::{self, Pkcs12Problem};
+use super::trust::TrustStore;
 use crate::limits::MAX_KEY_FILE;
 
 /// What importing one certificate for one address comes to.
@@ -57,6 +58,9 @@ pub struct CertificateImport {
     pub path: Option<PathBuf>,
     /// The PEM to write there: the certificate, then the intermediates that came with it.
     pub pem: Option<String>,
+    /// Against the trust anchors given: `None` when it chains to one (or none were given),
+    /// else why not.
+    pub untrusted: Option<String>,
 }
 
 /// The imports `data` (the contents of `file`) comes to, against the keys in `dir` at `at`.
@@ -68,6 +72,7 @@ pub(crate) fn plan(
     file: &Path,
     data: &[u8],
     passphrases: Option<&dyn PassphraseSource>,
+    trust: Option<&TrustStore>,
     at: SystemTime,
 ) -> Result<Vec<CertificateImport>, KeyError> {
     let invalid = |reason: String| KeyError::Invalid {
@@ -119,11 +124,18 @@ pub(crate) fn plan(
                 verdict: ImportVerdict::Refused("names no e-mail address".to_owned()),
                 path: None,
                 pem: None,
+                untrusted: None,
             });
             continue;
         }
         for address in addresses {
-            out.push(one(dir, leaf, &cas, &address, &subject, at));
+            let mut item = one(dir, leaf, &cas, &address, &subject, at);
+            if let Some(trust) = trust {
+                let mut pool: Vec<Certificate> = certs.clone();
+                pool.extend(dir.all_certificates());
+                item.untrusted = trust.validate(leaf, &pool, at).err().map(|p| p.to_string());
+            }
+            out.push(item);
         }
     }
     if out.is_empty() {
@@ -149,6 +161,7 @@ fn one(
         verdict: ImportVerdict::Refused(why),
         path: None,
         pem: None,
+        untrusted: None,
     };
     // The checks a recipient's certificate gets before use; the signing ones for a key that
     // cannot encrypt (an EC certificate, until key agreement is supported).
@@ -187,6 +200,7 @@ fn one(
         path: pem.as_ref().map(|_| path),
         verdict,
         pem,
+        untrusted: None,
     }
 }
 

@@ -326,7 +326,9 @@ impl KeyStore {
     /// What importing the certificate file `file` (its contents: `data`) into the keys
     /// directory comes to, certificate by certificate and address by address
     /// (`smime certs import`); a PKCS#12 file is opened with the store's passphrase source.
-    /// Nothing is written: the caller writes each `pem` to its `path`.
+    /// With `trust`, each certificate says whether it chains to an anchor (through the
+    /// file's and the directory's certificates). Nothing is written: the caller writes each
+    /// `pem` to its `path`.
     ///
     /// # Errors
     /// [`KeyError`] when the file holds no certificate of a person, or cannot be opened.
@@ -334,9 +336,17 @@ impl KeyStore {
         &self,
         file: &Path,
         data: &[u8],
+        trust: Option<&TrustStore>,
         at: SystemTime,
     ) -> Result<Vec<CertificateImport>, KeyError> {
-        import::plan(&self.directory, file, data, self.passphrases.as_deref(), at)
+        import::plan(
+            &self.directory,
+            file,
+            data,
+            self.passphrases.as_deref(),
+            trust,
+            at,
+        )
     }
 
     /// The directory searched.
