@@ -75,15 +75,20 @@ const SIGNERS: [(&str, &[u8], &[u8], &str); 2] = [
     ("grace@example.org", ECDSA_SHA384, SHA384, "sha-384"),
 ];
 
+/// The corpus message from `address`, signed in `mode` with its EC key on `backend`.
+fn ec_signed(backend: KeyBackend, address: &str, mode: SignMode) -> Vec<u8> {
+    ec_protector(Options::sign(mode), backend)
+        .protect(&message_from(address))
+        .unwrap()
+        .message
+}
+
 #[test]
 fn ec_signed_messages_carry_ecdsa_and_the_matching_digest() {
     for backend in backends() {
         for (address, sig_alg, digest, micalg) in SIGNERS {
             for mode in [SignMode::Opaque, SignMode::Detached] {
-                let out = ec_protector(Options::sign(mode), backend)
-                    .protect(&message_from(address))
-                    .unwrap()
-                    .message;
+                let out = ec_signed(backend, address, mode);
                 let what = format!("{backend:?} {address} {mode:?}");
                 let (der, found_micalg) = signed_der(&out);
                 assert!(contains(&der, sig_alg), "{what}: signatureAlgorithm");
@@ -139,10 +144,7 @@ fn our_reader_verifies_ec_signatures_and_catches_tampering() {
     for backend in backends() {
         for (address, ..) in SIGNERS {
             for mode in [SignMode::Opaque, SignMode::Detached] {
-                let out = ec_protector(Options::sign(mode), backend)
-                    .protect(&message_from(address))
-                    .unwrap()
-                    .message;
+                let out = ec_signed(backend, address, mode);
                 let what = format!("{backend:?} {address} {mode:?}");
                 let opened = Reader::new()
                     .open(&out)
