@@ -15,14 +15,18 @@ use std::time::SystemTime;
 use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
 use cms::cert::CertificateChoices;
 use cms::content_info::CmsVersion;
-use cms::enveloped_data::{KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo};
+use cms::enveloped_data::{
+    KeyAgreeRecipientIdentifier, KeyAgreeRecipientInfo, KeyTransRecipientInfo,
+    OriginatorIdentifierOrKey, OriginatorPublicKey, RecipientEncryptedKey, RecipientIdentifier,
+    RecipientInfo,
+};
 use cms::signed_data::{CertificateSet, SignerIdentifier, SignerInfo, SignerInfos};
 use const_oid::db::rfc5911::SMIME_CAPABILITIES as ID_AA_SMIME_CAPABILITIES;
 use const_oid::db::rfc5911::{ID_DATA, ID_ENVELOPED_DATA, ID_SIGNED_DATA};
-use const_oid::db::rfc5912::RSA_ENCRYPTION;
+use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, RSA_ENCRYPTION};
 use const_oid::db::rfc6268::ID_SIGNING_TIME;
 use der::Encode;
-use der::asn1::{Any, Null, OctetString, SetOfVec};
+use der::asn1::{Any, BitString, Null, OctetString, SetOfVec};
 use rand_core::CryptoRng;
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
@@ -33,7 +37,7 @@ use super::der_frame::{
     CONTEXT_0, CONTEXT_0_PRIMITIVE, OCTET_STRING, SEQUENCE, SET, header, tlv_len,
 };
 use super::error::ProtectError;
-use crate::keys::{RecipientKey, SignatureAlgorithm, Signer};
+use crate::keys::{RecipientKey, SignatureAlgorithm, Signer, WrappedKey};
 
 /// The content-encryption algorithm of an EnvelopedData.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -241,7 +245,8 @@ fn content_info_header(
 
 /// Encrypts `content` in place for every recipient and returns the DER of a ContentInfo
 /// holding EnvelopedData up to the ciphertext, which follows it: the structure is the returned
-/// head, then `content` as it is afterwards (RSA PKCS#1 v1.5 key transport, AES-CBC).
+/// head, then `content` as it is afterwards (RSA PKCS#1 v1.5 key transport or ECDH key
+/// agreement per recipient, AES-CBC).
 ///
 /// `content` grows by the padding (1 to 16 bytes): give it the spare capacity to avoid a copy.
 pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
@@ -260,7 +265,7 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     // Wrap the key for everyone before encrypting, so a refused key leaves `content` alone.
     let infos = recipients
         .iter()
-        .map(|r| key_trans_info(r, cek, rng))
+        .map(|r| recipient_info(r, cek, rng))
         .collect::<Result<Vec<_>, _>>()?;
 
     let encrypted = encrypt_content(cipher, cek, &iv, content);
@@ -268,8 +273,14 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     let ciphertext_len = encrypted?;
 
     // EnvelopedData ::= SEQUENCE { version, recipientInfos, encryptedContentInfo }
-    // RFC 5652 §6.1: version 0 with only ktri v0 recipients and no originatorInfo or attributes.
-    let version = CmsVersion::V0.to_der()?;
+    // RFC 5652 §6.1: version 0 with only ktri v0 recipients and no originatorInfo or attributes;
+    // 2 as soon as one RecipientInfo is of another version (kari is version 3).
+    let version = if infos.iter().all(|i| matches!(i, RecipientInfo::Ktri(_))) {
+        CmsVersion::V0
+    } else {
+        CmsVersion::V2
+    }
+    .to_der()?;
     let recipient_infos = set_of_der(&infos)?;
     // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm,
     //   encryptedContent [0] IMPLICIT OCTET STRING }
@@ -292,28 +303,50 @@ pub(crate) fn enveloped_data<R: CryptoRng + ?Sized>(
     Ok(head)
 }
 
-/// The RecipientInfo of one recipient: `cek` encrypted to its key (RSA PKCS#1 v1.5 key
-/// transport), the recipient named by issuer and serial number.
-fn key_trans_info<R: CryptoRng + ?Sized>(
+/// The RecipientInfo of one recipient, named by issuer and serial number: `cek` encrypted to
+/// its RSA key (KeyTransRecipientInfo, PKCS#1 v1.5) or wrapped with a key agreed with its EC key
+/// (KeyAgreeRecipientInfo, ECDH ephemeral-static, RFC 5753 §3.1.1: the originator is the
+/// ephemeral public key, with id-ecPublicKey and absent parameters as OpenSSL writes it).
+fn recipient_info<R: CryptoRng + ?Sized>(
     recipient: &RecipientKey,
     cek: &[u8],
     rng: &mut R,
 ) -> Result<RecipientInfo, ProtectError> {
-    let enc_key = recipient
-        .encrypt_key(cek, rng)
+    let wrapped = recipient
+        .wrap_key(cek, rng)
         .map_err(|reason| ProtectError::Encrypt {
             address: recipient.address().to_owned(),
             reason,
         })?;
-    Ok(RecipientInfo::Ktri(KeyTransRecipientInfo {
-        version: CmsVersion::V0,
-        rid: RecipientIdentifier::IssuerAndSerialNumber(recipient.issuer_and_serial()),
-        key_enc_alg: AlgorithmIdentifierOwned {
-            oid: RSA_ENCRYPTION,
-            parameters: Some(Null.into()),
-        },
-        enc_key: OctetString::new(enc_key)?,
-    }))
+    Ok(match wrapped {
+        WrappedKey::Transport(enc_key) => RecipientInfo::Ktri(KeyTransRecipientInfo {
+            version: CmsVersion::V0,
+            rid: RecipientIdentifier::IssuerAndSerialNumber(recipient.issuer_and_serial()),
+            key_enc_alg: AlgorithmIdentifierOwned {
+                oid: RSA_ENCRYPTION,
+                parameters: Some(Null.into()),
+            },
+            enc_key: OctetString::new(enc_key)?,
+        }),
+        WrappedKey::Agreement(agreed) => RecipientInfo::Kari(KeyAgreeRecipientInfo {
+            version: CmsVersion::V3,
+            originator: OriginatorIdentifierOrKey::OriginatorKey(OriginatorPublicKey {
+                algorithm: AlgorithmIdentifierOwned {
+                    oid: ID_EC_PUBLIC_KEY,
+                    parameters: None,
+                },
+                public_key: BitString::from_bytes(&agreed.ephemeral_point)?,
+            }),
+            ukm: None,
+            key_enc_alg: agreed.key_encryption_algorithm,
+            recipient_enc_keys: vec![RecipientEncryptedKey {
+                rid: KeyAgreeRecipientIdentifier::IssuerAndSerialNumber(
+                    recipient.issuer_and_serial(),
+                ),
+                enc_key: OctetString::new(agreed.encrypted_key)?,
+            }],
+        }),
+    })
 }
 
 /// Encrypts `content` in place with `cipher` (CBC, PKCS#7 padding: it grows by 1 to 16 bytes)
@@ -370,7 +403,7 @@ mod tests {
         // A 2048-bit key takes at most 245 bytes with PKCS#1 v1.5 padding.
         let too_long = [7u8; 300];
         let mut rng = chacha20::ChaCha20Rng::from_seed([1; 32]);
-        let e = key_trans_info(&bob(), &too_long, &mut rng).unwrap_err();
+        let e = recipient_info(&bob(), &too_long, &mut rng).unwrap_err();
         assert!(
             matches!(&e, ProtectError::Encrypt { address, .. } if address == "bob@example.net"),
             "{e:?}"
@@ -380,7 +413,7 @@ mod tests {
             text.starts_with("encrypting the content key for bob@example.net failed: "),
             "{text}"
         );
-        assert!(key_trans_info(&bob(), &too_long[..32], &mut rng).is_ok());
+        assert!(recipient_info(&bob(), &too_long[..32], &mut rng).is_ok());
     }
 
     #[test]

@@ -220,6 +220,16 @@ impl Protector {
             _ => out.extend_from_slice(&entity),
         }
         if opts.encrypt {
+            let ec = recipients.iter().filter(|r| r.is_ec()).count();
+            if ec > 0 && ec < recipients.len() {
+                // A reader's limit, not ours: worth knowing when NSS users complain.
+                tracing::info!(
+                    ec_recipients = ec,
+                    rsa_recipients = recipients.len() - ec,
+                    "RSA and EC recipients in one message: NSS (Thunderbird) cannot read a \
+                     message with any EC recipient, not even its RSA recipients"
+                );
+            }
             let head = enveloped_data(&mut inner, &recipients, opts.cipher, rng)?;
             let pieces = [&head[..], &inner];
             self.start_message(email, &mut message, pkcs7_mime_len(&pieces));

@@ -1,6 +1,6 @@
 //! Certificate checks before use (RFC 8550): dates, key usage, extended key usage, address,
-//! key type and size. RSA keys sign and encrypt, within the accepted sizes; EC keys on P-256
-//! and P-384 sign (ECDSA) but cannot be encrypted to yet (ECDH key agreement is not built).
+//! key type and size. RSA keys (within the accepted sizes) and EC keys on P-256 and P-384 both
+//! sign (RSA, ECDSA) and are encrypted to (RSA key transport, ECDH key agreement).
 
 use std::time::SystemTime;
 
@@ -17,6 +17,7 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName};
 
 use super::error::CertProblem;
+use super::key_agreement::EcPublicKey;
 use super::private_key::oid_name;
 use crate::limits::{MAX_RSA_BITS, MIN_RSA_BITS};
 
@@ -28,7 +29,7 @@ const ANY_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
 pub(crate) enum Purpose {
     /// Signing (digitalSignature or nonRepudiation).
     Sign,
-    /// RSA key transport (keyEncipherment).
+    /// Encryption: keyEncipherment for RSA key transport, keyAgreement for ECDH.
     Encrypt,
 }
 
@@ -41,7 +42,7 @@ pub(crate) fn check(
 ) -> Result<(), CertProblem> {
     check_address(cert, address)?;
     check_dates(cert, now)?;
-    check_key(cert, purpose)?;
+    check_key(cert)?;
     check_usage(cert, purpose)
 }
 
@@ -80,12 +81,8 @@ fn key_type(cert: &Certificate) -> Result<CertKey, CertProblem> {
     }
 }
 
-/// The key type and size rules for `purpose`: RSA within the accepted sizes for both; EC
-/// (P-256, P-384) for signing only.
-fn check_key(cert: &Certificate, purpose: Purpose) -> Result<(), CertProblem> {
-    if purpose == Purpose::Encrypt && is_ec(cert) {
-        return Err(CertProblem::EcEncryption);
-    }
+/// The key type and size rules: RSA within the accepted sizes, EC on P-256 or P-384.
+fn check_key(cert: &Certificate) -> Result<(), CertProblem> {
     match key_type(cert)? {
         CertKey::Rsa => rsa_public_key(cert).map(drop),
         CertKey::Ec => Ok(()),
@@ -101,15 +98,43 @@ fn is_ec(cert: &Certificate) -> bool {
         == ID_EC_PUBLIC_KEY
 }
 
-/// The RSA key to encrypt to when checks are off: no size rules, but an EC certificate still
-/// gets its own clear refusal.
-pub(crate) fn encryption_key_unchecked(cert: &Certificate) -> Result<rsa::PublicKey, CertProblem> {
-    if is_ec(cert) {
-        return Err(CertProblem::EcEncryption);
+/// A recipient's public key: what the content-encryption key is wrapped for.
+#[derive(Debug)]
+pub(crate) enum EncryptionKey {
+    /// RSA: key transport.
+    Rsa(rsa::PublicKey),
+    /// EC on P-256 or P-384: ECDH key agreement.
+    Ec(EcPublicKey),
+}
+
+/// The key to encrypt to, after [`check`]: RSA within the accepted sizes, or EC on P-256 or
+/// P-384.
+pub(crate) fn encryption_key(cert: &Certificate) -> Result<EncryptionKey, CertProblem> {
+    match key_type(cert)? {
+        CertKey::Rsa => rsa_public_key(cert).map(EncryptionKey::Rsa),
+        CertKey::Ec => ec_key(cert),
     }
-    rsa_public_key_unchecked(cert).ok_or(CertProblem::UnsupportedKey {
-        algorithm: "not RSA".to_owned(),
-    })
+}
+
+/// The key to encrypt to when checks are off: no size rules.
+pub(crate) fn encryption_key_unchecked(cert: &Certificate) -> Result<EncryptionKey, CertProblem> {
+    if is_ec(cert) {
+        key_type(cert)?;
+        return ec_key(cert);
+    }
+    rsa_public_key_unchecked(cert)
+        .map(EncryptionKey::Rsa)
+        .ok_or(CertProblem::UnsupportedKey {
+            algorithm: "not RSA".to_owned(),
+        })
+}
+
+fn ec_key(cert: &Certificate) -> Result<EncryptionKey, CertProblem> {
+    ec_public_key(cert)
+        .map(EncryptionKey::Ec)
+        .ok_or(CertProblem::UnsupportedKey {
+            algorithm: "malformed EC key".to_owned(),
+        })
 }
 
 /// The email addresses a certificate is issued to: subjectAltName rfc822Names, then the
@@ -194,6 +219,11 @@ pub(crate) fn check_dates(cert: &Certificate, now: SystemTime) -> Result<(), Cer
 
 fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), CertProblem> {
     let tbs = cert.tbs_certificate();
+    let encipher = if is_ec(cert) {
+        KeyUsages::KeyAgreement
+    } else {
+        KeyUsages::KeyEncipherment
+    };
     // An extension that does not decode counts as not allowing the use.
     match tbs.get_extension::<KeyUsage>() {
         Ok(None) => {}
@@ -203,13 +233,13 @@ fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), CertProblem> 
                     ku.0.contains(KeyUsages::DigitalSignature)
                         || ku.0.contains(KeyUsages::NonRepudiation)
                 }
-                Purpose::Encrypt => ku.0.contains(KeyUsages::KeyEncipherment),
+                Purpose::Encrypt => ku.0.contains(encipher),
             };
             if !ok {
-                return Err(key_usage_problem(purpose));
+                return Err(key_usage_problem(purpose, encipher));
             }
         }
-        Err(_) => return Err(key_usage_problem(purpose)),
+        Err(_) => return Err(key_usage_problem(purpose, encipher)),
     }
     match tbs.get_extension::<ExtendedKeyUsage>() {
         Ok(None) => Ok(()),
@@ -225,11 +255,12 @@ fn check_usage(cert: &Certificate, purpose: Purpose) -> Result<(), CertProblem> 
     }
 }
 
-fn key_usage_problem(purpose: Purpose) -> CertProblem {
+fn key_usage_problem(purpose: Purpose, encipher: KeyUsages) -> CertProblem {
     CertProblem::KeyUsage {
-        needed: match purpose {
-            Purpose::Sign => "digitalSignature",
-            Purpose::Encrypt => "keyEncipherment",
+        needed: match (purpose, encipher) {
+            (Purpose::Sign, _) => "digitalSignature",
+            (Purpose::Encrypt, KeyUsages::KeyAgreement) => "keyAgreement",
+            (Purpose::Encrypt, _) => "keyEncipherment",
         },
     }
 }
@@ -237,9 +268,6 @@ fn key_usage_problem(purpose: Purpose) -> CertProblem {
 /// The certificate's RSA public key, within the accepted sizes.
 pub(crate) fn rsa_public_key(cert: &Certificate) -> Result<rsa::PublicKey, CertProblem> {
     let spki = cert.tbs_certificate().subject_public_key_info();
-    if is_ec(cert) {
-        return Err(CertProblem::EcEncryption);
-    }
     if spki.algorithm.oid != RSA_ENCRYPTION {
         return Err(CertProblem::UnsupportedKey {
             algorithm: spki.algorithm.oid.to_string(),
@@ -292,8 +320,7 @@ pub(crate) enum EcVerifyingKey {
 }
 
 /// The certificate's EC public key on P-256 or P-384; `None` for any other key.
-pub(crate) fn ec_verifying_key(cert: &Certificate) -> Option<EcVerifyingKey> {
-    use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY, SECP_256_R_1, SECP_384_R_1};
+pub(crate) fn ec_public_key(cert: &Certificate) -> Option<EcPublicKey> {
     let spki = cert.tbs_certificate().subject_public_key_info();
     if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
         return None;
@@ -301,14 +328,22 @@ pub(crate) fn ec_verifying_key(cert: &Certificate) -> Option<EcVerifyingKey> {
     let point = spki.subject_public_key.as_bytes()?;
     let curve = spki.algorithm.parameters.as_ref()?;
     match curve.decode_as::<ObjectIdentifier>().ok()? {
-        SECP_256_R_1 => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+        SECP_256_R_1 => p256::PublicKey::from_sec1_bytes(point)
             .ok()
-            .map(EcVerifyingKey::P256),
-        SECP_384_R_1 => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .map(EcPublicKey::P256),
+        SECP_384_R_1 => p384::PublicKey::from_sec1_bytes(point)
             .ok()
-            .map(EcVerifyingKey::P384),
+            .map(EcPublicKey::P384),
         _ => None,
     }
+}
+
+/// The certificate's EC public key on P-256 or P-384, for ECDSA; `None` for any other key.
+pub(crate) fn ec_verifying_key(cert: &Certificate) -> Option<EcVerifyingKey> {
+    Some(match ec_public_key(cert)? {
+        EcPublicKey::P256(k) => EcVerifyingKey::P256(k.into()),
+        EcPublicKey::P384(k) => EcVerifyingKey::P384(k.into()),
+    })
 }
 
 #[cfg(test)]
@@ -359,26 +394,27 @@ mod tests {
     }
 
     #[test]
-    fn ec_certificates_are_not_encrypted_to() {
-        for address in [
-            "frank@example.com",
-            "grace@example.org",
-            "henry@example.net",
-        ] {
+    fn ec_certificates_are_encrypted_to_with_key_agreement_usage() {
+        for address in ["frank@example.com", "grace@example.org"] {
             let cert = ec_cert(address);
-            assert_eq!(
-                check(&cert, address, Purpose::Encrypt, now()),
-                Err(CertProblem::EcEncryption),
-                "{address}"
-            );
-            assert_eq!(
-                encryption_key_unchecked(&cert).err(),
-                Some(CertProblem::EcEncryption)
-            );
+            assert_eq!(check(&cert, address, Purpose::Encrypt, now()), Ok(()));
+            assert!(matches!(encryption_key(&cert), Ok(EncryptionKey::Ec(_))));
+            assert!(matches!(
+                encryption_key_unchecked(&cert),
+                Ok(EncryptionKey::Ec(_))
+            ));
         }
+        let henry = ec_cert("henry@example.net");
+        assert!(matches!(
+            encryption_key_unchecked(&henry),
+            Err(CertProblem::UnsupportedKey { .. })
+        ));
         assert_eq!(
-            CertProblem::EcEncryption.to_string(),
-            "has an EC key; encrypting to EC certificates (ECDH) is not supported yet"
+            key_usage_problem(Purpose::Encrypt, KeyUsages::KeyAgreement).to_string(),
+            CertProblem::KeyUsage {
+                needed: "keyAgreement"
+            }
+            .to_string()
         );
     }
 }

@@ -184,10 +184,6 @@ pub enum CertProblem {
         /// The algorithm (its name or OID), or for EC the curve (`EC on curve brainpoolP256r1`).
         algorithm: String,
     },
-    /// An EC key in a certificate to encrypt to: that needs ECDH key agreement
-    /// (KeyAgreeRecipientInfo), which is not built yet. EC certificates can sign.
-    #[error("has an EC key; encrypting to EC certificates (ECDH) is not supported yet")]
-    EcEncryption,
     /// The private key does not belong to this certificate.
     #[error("does not match the private key")]
     KeyMismatch,

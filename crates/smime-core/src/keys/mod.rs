@@ -22,6 +22,7 @@ mod encrypted_pem;
 mod error;
 mod import;
 mod inventory;
+mod key_agreement;
 mod key_transport;
 mod passphrase;
 pub(crate) mod path;
@@ -46,5 +47,6 @@ pub use signer::{RsaSigningKey, SignatureAlgorithm, SigningFailure, SigningKey};
 #[cfg(feature = "aws-lc")]
 pub use signer_aws::{AwsLcEcSigningKey, AwsLcSigningKey};
 pub use signer_ec::EcSigningKey;
+pub(crate) use store::WrappedKey;
 pub use store::{KeyStore, RecipientKey, Signer};
 pub use trust::TrustStore;

@@ -13,12 +13,13 @@ use x509_cert::Certificate;
 use zeroize::Zeroizing;
 
 use super::backend::KeyBackend;
-use super::certcheck::{self, Purpose};
+use super::certcheck::{self, EncryptionKey, Purpose};
 use super::certfile::{self, CertFileProblem};
 use super::directory::{self, Directory};
 use super::error::{CertProblem, KeyError, KeyFileKind};
 use super::import::{self, CertificateImport};
 use super::inventory::{self, ListedCertificate};
+use super::key_agreement::{self, Agreement, EcPublicKey};
 use super::key_transport::KeyWrap;
 use super::passphrase::{EncryptedKeyKind, Passphrase, PassphraseSource};
 use super::pem::{self, PemBlock};
@@ -72,14 +73,33 @@ impl Signer {
     }
 }
 
-/// A recipient's certificate, checked and ready for key transport.
+/// A recipient's certificate, checked and ready: RSA for key transport, EC (P-256, P-384) for
+/// ECDH key agreement.
 #[derive(Debug)]
 pub struct RecipientKey {
     address: String,
     cert: Certificate,
-    public: rsa::PublicKey,
-    wrap: KeyWrap,
+    public: RecipientPublicKey,
     path: PathBuf,
+}
+
+/// A recipient's public key, with the implementation that wraps for it.
+#[derive(Debug)]
+enum RecipientPublicKey {
+    Rsa {
+        public: rsa::PublicKey,
+        wrap: KeyWrap,
+    },
+    Ec(EcPublicKey),
+}
+
+/// The content-encryption key wrapped for one recipient.
+#[derive(Debug)]
+pub(crate) enum WrappedKey {
+    /// RSA key transport: the encrypted key.
+    Transport(Vec<u8>),
+    /// ECDH key agreement: the ephemeral key, the scheme and the wrapped key.
+    Agreement(Agreement),
 }
 
 impl RecipientKey {
@@ -95,15 +115,26 @@ impl RecipientKey {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    /// Encrypts the content-encryption key `cek` to this recipient, with the implementation
-    /// its [`KeyBackend`] chose. The error is a reason, for
-    /// [`ProtectError::Encrypt`](crate::ProtectError::Encrypt).
-    pub(crate) fn encrypt_key<R: CryptoRng + ?Sized>(
+    /// True when the certificate's key is an EC key (encrypted to by key agreement).
+    pub fn is_ec(&self) -> bool {
+        matches!(self.public, RecipientPublicKey::Ec(_))
+    }
+    /// Wraps the content-encryption key `cek` for this recipient: RSA key transport with the
+    /// implementation its [`KeyBackend`] chose, or ECDH key agreement. The error is a reason,
+    /// for [`ProtectError::Encrypt`](crate::ProtectError::Encrypt).
+    pub(crate) fn wrap_key<R: CryptoRng + ?Sized>(
         &self,
         cek: &[u8],
         rng: &mut R,
-    ) -> Result<Vec<u8>, String> {
-        self.wrap.encrypt(&self.public, cek, rng)
+    ) -> Result<WrappedKey, String> {
+        match &self.public {
+            RecipientPublicKey::Rsa { public, wrap } => {
+                wrap.encrypt(public, cek, rng).map(WrappedKey::Transport)
+            }
+            RecipientPublicKey::Ec(public) => {
+                key_agreement::wrap_for(public, cek, rng).map(WrappedKey::Agreement)
+            }
+        }
     }
     pub(crate) fn issuer_and_serial(&self) -> IssuerAndSerialNumber {
         issuer_and_serial(&self.cert)
@@ -590,7 +621,7 @@ impl KeyStore {
                 let outcome = if self.check_certificates {
                     certcheck::check(&cert, address, Purpose::Encrypt, now)
                         .and_then(|()| self.check_trust(&cert, now))
-                        .and_then(|()| certcheck::rsa_public_key(&cert))
+                        .and_then(|()| certcheck::encryption_key(&cert))
                 } else {
                     certcheck::encryption_key_unchecked(&cert)
                 };
@@ -637,9 +668,15 @@ impl KeyStore {
                     "several usable certificates for the address: using the one valid longest"
                 );
             }
+            let public = match public {
+                EncryptionKey::Rsa(public) => RecipientPublicKey::Rsa {
+                    public,
+                    wrap: KeyWrap::new(&cert, self.backend),
+                },
+                EncryptionKey::Ec(public) => RecipientPublicKey::Ec(public),
+            };
             let key = Arc::new(RecipientKey {
                 address: address.to_owned(),
-                wrap: KeyWrap::new(&cert, self.backend),
                 cert,
                 public,
                 path,

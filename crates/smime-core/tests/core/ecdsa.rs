@@ -2,8 +2,9 @@
 //! SEC1 key) of `testdata/pki/ec` sign opaque and detached messages with every key backend;
 //! OpenSSL, gpgsm and NSS verify them, and so does our own `Reader`. The SignerInfo carries
 //! ecdsa-with-SHA256/384 without parameters and the matching digest. henry@example.net
-//! (brainpoolP256r1) is refused by curve name; EC certificates are refused as recipients with
-//! a clear message, the sender's own copy included.
+//! (brainpoolP256r1) is refused by curve name. EC certificates are encrypted to with ECDH key
+//! agreement next to RSA recipients in one message, the EC sender's own copy included, and
+//! OpenSSL decrypts each recipient's copy (gpgsm 2.2 and NSS 3.87 do not decrypt ECDH).
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -274,56 +275,112 @@ fn an_unsupported_curve_is_refused_by_name() {
     }
 }
 
-const EC_RECIPIENT: &str =
-    "has an EC key; encrypting to EC certificates (ECDH) is not supported yet";
+/// The cert and key files of an address: `testdata/pki/ec` for EC, else the RSA keys.
+fn cert_and_key(address: &str) -> (String, String) {
+    let dir = if address.starts_with("bob") || address.starts_with("alice") {
+        keys_dir()
+    } else {
+        ec_dir()
+    };
+    let path = |ext: &str| dir.join(format!("{address}.{ext}")).display().to_string();
+    (path("crt"), path("pem"))
+}
+
+/// OpenSSL decrypts `message` with `address`'s key and returns the content.
+fn openssl_decrypts(message: &[u8], address: &str) -> Vec<u8> {
+    let (cert, key) = cert_and_key(address);
+    openssl(
+        &["cms", "-decrypt", "-recip", &cert, "-inkey", &key],
+        message,
+        &[],
+    )
+}
+
+// dhSinglePass-stdDH-sha256kdf-scheme and sha384kdf-scheme (RFC 5753 §7.1.4), id-aes256-wrap.
+const SHA256_KDF: &[u8] = &[0x06, 0x06, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x01];
+const SHA384_KDF: &[u8] = &[0x06, 0x06, 0x2b, 0x81, 0x04, 0x01, 0x0b, 0x02];
+const AES256_WRAP: &[u8] = &[
+    0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2d,
+];
 
 #[test]
-fn an_ec_recipient_certificate_is_refused_clearly() {
-    for checks in [true, false] {
-        let mut keys = KeyStore::open(keys_dir())
+fn ec_and_rsa_recipients_in_one_message_are_each_decrypted_by_openssl() {
+    let keys = || {
+        KeyStore::open(keys_dir())
             .unwrap()
-            .with_recipient_cert_file("frank@example.com", ec_dir().join("frank@example.com.crt"));
-        if !checks {
-            keys = keys.dangerous_skip_certificate_checks();
+            .with_recipient_cert_file("frank@example.com", ec_dir().join("frank@example.com.crt"))
+            .with_recipient_cert_file("grace@example.org", ec_dir().join("grace@example.org.crt"))
+    };
+    let msg = b"From: alice@example.com\r\nTo: frank@example.com, grace@example.org, \
+                bob@example.net\r\nSubject: ECDH\r\n\r\nAgreed, not transported.\r\n";
+    for options in [Options::encrypt(), Options::sign_and_encrypt()] {
+        let out = Protector::new(Arc::new(keys()), options)
+            .with_clock(clock())
+            .protect(msg)
+            .unwrap()
+            .message;
+        let Layer::Enveloped { der } = classify(&out).unwrap() else {
+            panic!("not enveloped")
+        };
+        // EnvelopedData version 2 (a kari is present), both KDFs, the AES-256 wrap.
+        assert!(contains(&der, &[0x02, 0x01, 0x02, 0x31]), "version 2");
+        for oid in [SHA256_KDF, SHA384_KDF, AES256_WRAP] {
+            assert!(contains(&der, oid), "{oid:02x?}");
         }
-        let p = Protector::new(Arc::new(keys), Options::encrypt()).with_clock(clock());
-        let msg = b"From: alice@example.com\r\nTo: frank@example.com\r\nSubject: x\r\n\r\nhi\r\n";
-        let e = p.protect(msg).unwrap_err().to_string();
-        assert!(
-            e.contains("certificate for frank@example.com") && e.ends_with(EC_RECIPIENT),
-            "checks {checks}: {e}"
-        );
+        for address in [
+            "frank@example.com",
+            "grace@example.org",
+            "bob@example.net",
+            "alice@example.com",
+        ] {
+            if smime_testkit::tool("openssl").is_none() {
+                return;
+            }
+            let plain = openssl_decrypts(&out, address);
+            assert!(
+                contains(&plain, b"Agreed, not transported.")
+                    || classify(&plain).is_ok_and(|l| matches!(l, Layer::OpaqueSigned { .. })),
+                "{address}: {}",
+                String::from_utf8_lossy(&plain)
+            );
+        }
+        // A key the message is not agreed with does not open it: the wrap key is not a
+        // constant (cms 0.3.0-rc.0's builder wraps with zeros).
+        let (_, henry) = cert_and_key("henry@example.net");
+        let refused =
+            smime_testkit::openssl::run_cli(&["cms", "-decrypt", "-inkey", &henry], &out, &[]);
+        assert!(refused.is_err(), "henry decrypts it");
     }
 }
 
 #[test]
-fn the_own_copy_with_an_ec_sender_certificate_is_refused_the_same_way() {
-    let keys = || {
-        KeyStore::open(ec_dir())
-            .unwrap()
-            .with_recipient_cert_file("bob@example.net", keys_dir().join("bob@example.net.crt"))
-    };
+fn an_ec_sender_keeps_its_own_copy_by_key_agreement() {
+    let keys = KeyStore::open(ec_dir())
+        .unwrap()
+        .with_recipient_cert_file("bob@example.net", keys_dir().join("bob@example.net.crt"));
     let msg = message_from("frank@example.com");
-    let p = Protector::new(Arc::new(keys()), Options::sign_and_encrypt()).with_clock(clock());
-    let e = p.protect(&msg).unwrap_err().to_string();
-    assert!(
-        e.contains("certificate for frank@example.com") && e.ends_with(EC_RECIPIENT),
-        "{e}"
-    );
-    // Without the own copy, Bob reads it and the EC signature inside verifies.
-    let mut options = Options::sign_and_encrypt();
-    options.encrypt_to_self = false;
-    let out = Protector::new(Arc::new(keys()), options)
+    let out = Protector::new(Arc::new(keys), Options::sign_and_encrypt())
         .with_clock(clock())
         .protect(&msg)
         .unwrap();
+    // Bob reads it with our reader and every tool; the EC signature inside verifies.
     let opened = reader_for("bob@example.net").open(&out.message).unwrap();
     assert_eq!(opened.layers.len(), 2);
     for tool in Tool::available() {
-        let (_, layers) = tool
-            .open(&out.message, "bob@example.net")
-            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        let opened = tool.open(&out.message, "bob@example.net");
+        if tool.to_string().starts_with("NSS") {
+            // NSS (3.87) cannot parse an EnvelopedData holding any KeyAgreeRecipientInfo,
+            // even for its RSA recipients: documented in README.md. When it can, say so there.
+            assert!(opened.is_err(), "NSS now reads ECDH recipients");
+            continue;
+        }
+        let (_, layers) = opened.unwrap_or_else(|e| panic!("{tool}: {e}"));
         assert_eq!(layers, ["enveloped", "opaque-signed"], "{tool}");
+    }
+    // Frank's own copy opens with his EC key.
+    if smime_testkit::tool("openssl").is_some() {
+        let signed = openssl_decrypts(&out.message, "frank@example.com");
+        assert!(classify(&signed).is_ok_and(|l| matches!(l, Layer::OpaqueSigned { .. })));
     }
 }
 
