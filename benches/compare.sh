@@ -15,7 +15,8 @@
 #   4. one message end to end, process start to Postfix's `250` (hyperfine, median), next to
 #      the same message through the openssl | swaks pipeline;
 #   5. peak memory (max RSS) of the bulk run of N messages and of one 5 MB message;
-#   6. ECDSA P-256: build only, sign only (`smime --sign --output-dir`, aws-lc keys) with
+#   6. ECDSA P-256: build only (`smime --output-dir`, aws-lc keys), sign only and sign + ECDH
+#      encrypt to an EC recipient, with
 #      frank@example.com's key (testdata/pki/ec) on the same N messages sent from Frank,
 #      against `openssl speed ecdsap256` signatures/s x cores, measured in the same run.
 #
@@ -102,24 +103,31 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 ecdsa_row() {
     local line ec_s
     mkdir -p "$work/in-ec" "$work/built-ec" "$work/keys-ec"
-    cp testdata/pki/ec/frank@example.com.pem testdata/pki/ec/frank@example.com.crt "$work/keys-ec/"
+    cp testdata/pki/ec/frank@example.com.pem testdata/pki/ec/frank@example.com.crt \
+        testdata/pki/ec/grace@example.org.crt "$work/keys-ec/"
     python3 - "$work/in" "$work/in-ec" <<'PY'
 import sys, pathlib
 src, dst = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 for f in sorted(src.glob("*.eml")):
     (dst / f.name).write_bytes(f.read_bytes().replace(
-        b"From: Alice <alice@example.com>\r\n", b"From: Frank <frank@example.com>\r\n", 1))
+        b"From: Alice <alice@example.com>\r\n", b"From: Frank <frank@example.com>\r\n", 1
+    ).replace(b"To: Bob <bob@example.net>\r\n", b"To: Grace <grace@example.org>\r\n", 1))
 PY
     line=$(openssl speed -seconds 3 -mr ecdsap256 2>/dev/null | awk -F: '/^\+F4:/ {print; exit}')
     # Older OpenSSL prints seconds per operation instead of operations per second.
     ec_ossl_sign=$(python3 -c "s = float('$(cut -d: -f4 <<<"$line")'); print(f'{1/s if s < 1 else s:.0f}')")
     read -r ec_s _ < <(measure "$smime" "$work/in-ec" --keys "$work/keys-ec" --sign --quiet --output-dir "$work/built-ec")
     ec_rate=$(python3 -c "print(f'{$N/$ec_s:.0f}')")
+    # Sign + encrypt to Grace (EC P-384) and Frank's own copy (EC P-256): two ECDH agreements.
+    rm -rf "$work/built-ec" && mkdir -p "$work/built-ec"
+    read -r ec_enc_s _ < <(measure "$smime" "$work/in-ec" --keys "$work/keys-ec" --sign --encrypt --quiet --output-dir "$work/built-ec")
+    ec_enc_rate=$(python3 -c "print(f'{$N/$ec_enc_s:.0f}')")
     ec_limit=$(python3 -c "print(int($ec_ossl_sign) * $cores)")
     rm -rf "$work/in-ec" "$work/built-ec" "$work/keys-ec"
 }
 ecdsa_line() {
     echo "| build only, ECDSA P-256 sign only, smime --sign --output-dir ($N messages from frank@example.com, aws-lc keys) | $ec_rate msg/s | $(python3 -c "print(f'{$ec_rate/$ec_limit:.2f}')") x (openssl speed ecdsap256 x $cores = $ec_limit sign/s) |"
+    echo "| build only, ECDSA P-256 sign + ECDH encrypt to grace@example.org (P-384) and the own copy (P-256) | $ec_enc_rate msg/s | $(python3 -c "print(f'{$ec_enc_rate/$ec_limit:.2f}')") x the same |"
 }
 if [ "${ONLY_ECDSA:-}" = 1 ]; then
     ecdsa_row
